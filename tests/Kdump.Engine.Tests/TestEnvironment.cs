@@ -1,0 +1,43 @@
+using System.Text.Json;
+
+namespace Kdump.Engine.Tests;
+
+/// <summary>Where the real dumps are: the committed sample (samples/) and the generated fixtures (KDUMP_FIXTURES_DIR).</summary>
+public static class TestEnvironment
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string SamplesDir => Environment.GetEnvironmentVariable("KDUMP_SAMPLES_DIR") is { Length: > 0 } s ? s : Path.Combine(RepoRoot, "samples");
+
+    public static string? FixturesDir
+    {
+        get
+        {
+            var d = Environment.GetEnvironmentVariable("KDUMP_FIXTURES_DIR");
+            return d is { Length: > 0 } && File.Exists(Path.Combine(d, "manifest.json")) ? d : null;
+        }
+    }
+
+    public static bool HaveSample => File.Exists(Path.Combine(SamplesDir, "manifest.json"));
+
+    public static JsonDocument LoadManifest(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json")));
+
+    private static string FindRepoRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "Kdump.psd1"))) d = d.Parent;
+        return d?.FullName ?? Directory.GetCurrentDirectory();
+    }
+}
+
+/// <summary>A fact that needs the generated real-dump fixtures; skipped (and counted as skipped) without them.</summary>
+public sealed class FixtureFactAttribute : FactAttribute
+{
+    public FixtureFactAttribute() { if (TestEnvironment.FixturesDir is null) Skip = "real-dump fixtures not generated (run build.ps1 -Task Fixtures)"; }
+}
+
+/// <summary>A fact that needs the committed sample dump under samples/.</summary>
+public sealed class SampleFactAttribute : FactAttribute
+{
+    public SampleFactAttribute() { if (!TestEnvironment.HaveSample) Skip = "samples/manifest.json is missing"; }
+}
