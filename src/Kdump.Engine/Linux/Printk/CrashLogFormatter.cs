@@ -12,7 +12,7 @@ namespace Kdump.Engine.Linux.Printk;
 public static class CrashLogFormatter
 {
     /// <summary>The width makedumpfile right-aligns the caller id to inside its brackets.</summary>
-    public const int CallerIdWidth = 11;
+    public const int CallerIdWidth = 8;
 
     private const uint CallerIsCpu = 0x80000000;
 

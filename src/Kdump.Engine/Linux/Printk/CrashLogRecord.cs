@@ -112,7 +112,7 @@ public sealed class CrashLogFormat
     /// <summary>makedumpfile 1.7.2 and crash's plain <c>log</c>: the timestamp, then the text.</summary>
     public static readonly CrashLogFormat Default = new(false);
 
-    /// <summary>makedumpfile 1.7.5+ on kernels that export OFFSET(printk_info.caller_id): the caller id after the timestamp.</summary>
+    /// <summary>makedumpfile 1.7.6 (checked; the change came after 1.7.2) on kernels that export OFFSET(printk_info.caller_id): the caller id after the timestamp.</summary>
     public static readonly CrashLogFormat WithCallerId = new(true);
 
     private CrashLogFormat(bool includeCallerId) => IncludeCallerId = includeCallerId;
