@@ -65,6 +65,9 @@ public sealed class CrashLogRecord
     /// <summary>Time since boot when the record was stored (100 ns resolution).</summary>
     public TimeSpan Timestamp => TimeSpan.FromTicks((long)(TimestampNanoseconds / 100));
 
+    /// <summary>The timestamp as the line prints it, seconds and microseconds ("12.345678").</summary>
+    public string TimestampText => CrashLogFormatter.FormatTimestamp(TimestampNanoseconds).Trim('[', ']', ' ');
+
     /// <summary>The syslog level 0 (emerg) to 7 (debug).</summary>
     public int Level { get; }
 
