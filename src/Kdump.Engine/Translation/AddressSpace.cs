@@ -52,3 +52,11 @@ public sealed class DelegateSymbolValues : ISymbolValues
     }
     public static readonly ISymbolValues None = new DelegateSymbolValues(_ => null);
 }
+
+/// <summary>Reads kernel virtual memory (the program hub implements it over translation + physical reads).</summary>
+public interface IKernelMemory
+{
+    /// <summary>Fills <paramref name="destination"/> from kernel virtual address <paramref name="address"/> or throws
+    /// (<see cref="AddressTranslationException"/>, <see cref="Kdump.Engine.Dump.MemoryFaultException"/>).</summary>
+    void ReadKernel(ulong address, Span<byte> destination);
+}
