@@ -14,7 +14,7 @@ internal sealed class GuardedBuffer
     private const int ChunkSize = 1 << 16;
 
     private readonly byte[] _data;
-    private readonly Dictionary<int, MemoryFaultException> _faults = new(); // by page index within the buffer
+    private readonly Dictionary<int, KdumpException> _faults = new(); // by page index within the buffer
 
     public ulong Address { get; }
     public int Length => _data.Length;
@@ -45,7 +45,7 @@ internal sealed class GuardedBuffer
             {
                 read(address + (ulong)pos, buf._data.AsSpan(pos, n));
             }
-            catch (MemoryFaultException)
+            catch (KdumpException)
             {
                 buf.ReadPageByPage(read, pos, n);
             }
@@ -64,7 +64,7 @@ internal sealed class GuardedBuffer
             {
                 read(Address + (ulong)pos, _data.AsSpan(pos, n));
             }
-            catch (MemoryFaultException ex)
+            catch (KdumpException ex) // a page filtered out of the dump, or an address that does not translate
             {
                 _data.AsSpan(pos, n).Clear();
                 for (int p = PageIndex(pos); p <= PageIndex(pos + n - 1); p++) _faults.TryAdd(p, ex);
@@ -77,7 +77,7 @@ internal sealed class GuardedBuffer
     private int PageIndex(int offset) => (int)(((Address + (ulong)offset) / PageSize) - (Address / PageSize));
 
     /// <summary>Null when every byte of [offset, offset+length) was read; otherwise the first fault in that range.</summary>
-    public MemoryFaultException? FaultIn(int offset, int length)
+    public KdumpException? FaultIn(int offset, int length)
     {
         if (_faults.Count == 0 || length <= 0) return null;
         for (int p = PageIndex(offset); p <= PageIndex(offset + length - 1); p++)
