@@ -27,9 +27,9 @@ public class MakedumpfileCrossCheckTests
     }
 
     /// <summary>Runs makedumpfile --dump-dmesg and returns its output file's bytes, or throws with its messages.</summary>
-    internal static byte[] RunDumpDmesg(string vmcore)
+    internal static byte[] RunDumpDmesg(string vmcore, string? outputDir = null)
     {
-        string log = vmcore + ".dmesg";
+        string log = Path.Combine(outputDir ?? Path.GetDirectoryName(vmcore)!, $"{Path.GetFileName(vmcore)}.{Environment.ProcessId}.dmesg");
         File.Delete(log);
         var psi = new ProcessStartInfo(Makedumpfile!) { RedirectStandardError = true, RedirectStandardOutput = true };
         psi.ArgumentList.Add("--dump-dmesg");
@@ -39,7 +39,8 @@ public class MakedumpfileCrossCheckTests
         string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
         if (!p.WaitForExit(60_000)) { p.Kill(); throw new TimeoutException("makedumpfile did not finish"); }
         if (p.ExitCode != 0 || !File.Exists(log)) throw new Xunit.Sdk.XunitException($"makedumpfile failed ({p.ExitCode}): {stdout}\n{stderr}");
-        return File.ReadAllBytes(log);
+        try { return File.ReadAllBytes(log); }
+        finally { File.Delete(log); }
     }
 
     private static string Ours(IEnumerable<CrashLogRecord> records)
