@@ -88,7 +88,7 @@ public sealed class OpenVmcoreCommand : KdumpCmdlet
 
         var options = new DumpOpenOptions { Force = Force };
         IReadOnlyList<DumpOpenResult> results;
-        try { results = DumpFile.OpenAll(toOpen, options, Host); }
+        try { results = DumpFile.OpenAll(toOpen, options, Engine); }
         catch (OperationCanceledException) { throw new PipelineStoppedException(); }
 
         foreach (var r in results)
