@@ -99,7 +99,7 @@ public sealed class CrashLogRecord
     public CrashLogDeviceInfo? DeviceInfo { get; }
 
     /// <summary>How <see cref="ToString"/> prints the record.</summary>
-    public CrashLogFormat Format { get; }
+    internal CrashLogFormat Format { get; }
 
     /// <summary>
     /// The record exactly as <c>makedumpfile --dump-dmesg</c> prints it, without the final newline: <c>[%5lu.%06lu] </c>

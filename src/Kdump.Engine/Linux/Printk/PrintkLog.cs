@@ -27,9 +27,10 @@ public static class PrintkLog
     /// and the walk goes on; it never visits more records than the ring can hold.
     /// </summary>
     /// <exception cref="KdumpException">
-    /// PrintkLogNotFound (no printk symbols in VMCOREINFO), PrintkLayoutMissing / PrintkLayoutInvalid (offsets missing
-    /// or impossible), PrintkRingTooLarge, PrintkRingUnreadable; MemoryFaultException when the prb or log_buf variable
-    /// itself cannot be read. Thrown when enumeration starts.
+    /// At the call: PrintkLogNotFound (no printk symbols in VMCOREINFO), PrintkLayoutMissing / PrintkLayoutInvalid
+    /// (offsets missing or impossible). When enumeration starts: PrintkRingTooLarge, PrintkRingInvalid,
+    /// PrintkRingUnreadable, or the read function's own error (MemoryFaultException, a translation error) when the
+    /// prb or log_buf variable itself cannot be read.
     /// </exception>
     public static IEnumerable<CrashLogRecord> EnumerateRecords(VmcoreInfo vmcoreInfo, ReadVirtualMemory read,
         EngineHost? host = null, CrashLogFormat? format = null, Action<PrintkWarning>? warnings = null)
