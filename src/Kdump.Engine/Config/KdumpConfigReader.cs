@@ -48,7 +48,7 @@ public static class KdumpConfigReader
         // dracut_args --mount "<device> <mountpoint> <fstype> [options]"
         int i = dracutArgs.IndexOf("--mount", StringComparison.Ordinal);
         var words = MakedumpfileOptions.Split(dracutArgs[(i + "--mount".Length)..]);
-        return words.Count > 0 ? words[0].Text : "";
+        return words.Count > 0 ? words[0].Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "" : "";
     }
 
     private static KdumpConfiguration ReadRedHat(ConfigSnapshot s, ConfigText text, List<KernelBootEntry> boot)
