@@ -73,7 +73,7 @@ public sealed class SetKdumpConfigCommand : KdumpCmdlet
         };
         TryEngine(() =>
         {
-            foreach (var change in KdumpConfigEditor.Set(root, update, Host, force: Force)) WriteObject(change);
+            foreach (var change in KdumpConfigEditor.Set(root, update, Engine, force: Force)) WriteObject(change);
         }, root);
     }
 }
