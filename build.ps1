@@ -23,6 +23,8 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleDir = Join-Path $Out 'Kdump'
 $PesterVersion = '5.9.1'
+# Under `dotnet pwsh` (the pinned dotnet tool) this process is dotnet itself; a child pwsh then needs pwsh.dll.
+[string[]] $PwshPre = if ([IO.Path]::GetFileNameWithoutExtension((Get-Process -Id $PID).Path) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
 
 function Invoke-Native([string] $What, [scriptblock] $Command) {
     & $Command
@@ -107,7 +109,7 @@ function Invoke-Test {
     if (-not (Test-Path $pesterPsd1)) { throw "Pester $PesterVersion was not restored to $pesterPsd1" }
     $pesterJson = Join-Path $results 'pester.json'
     $pwsh = (Get-Process -Id $PID).Path
-    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Pester/Invoke-Pester.ps1') -PesterPath $pesterPsd1 -ModulePath $ModuleDir -ResultPath $pesterJson
+    & $pwsh @PwshPre -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Pester/Invoke-Pester.ps1') -PesterPath $pesterPsd1 -ModulePath $ModuleDir -ResultPath $pesterJson
     $pPass = 0; $pFail = 0; $pSkip = 0
     if (Test-Path $pesterJson) {
         $p = Get-Content -Raw $pesterJson | ConvertFrom-Json
@@ -123,7 +125,7 @@ function Invoke-Test {
 function Invoke-Demo {
     if (-not (Test-Path (Join-Path $ModuleDir 'Kdump.psd1'))) { Invoke-Build }
     $pwsh = (Get-Process -Id $PID).Path
-    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Demo.ps1') -ModulePath $ModuleDir -SamplesPath (Join-Path $Root 'samples')
+    & $pwsh @PwshPre -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Demo.ps1') -ModulePath $ModuleDir -SamplesPath (Join-Path $Root 'samples')
     if ($LASTEXITCODE -ne 0) { throw "Demo failed with exit code $LASTEXITCODE" }
 }
 
@@ -133,7 +135,7 @@ function Invoke-Bench {
     $pwsh = (Get-Process -Id $PID).Path
     foreach ($b in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.ps1' | Sort-Object Name) {
         Write-Host "==> Bench $($b.Name)"
-        & $pwsh -NoProfile -NonInteractive -File $b.FullName -ModulePath $ModuleDir -FixturesPath $fx -SamplesPath (Join-Path $Root 'samples')
+        & $pwsh @PwshPre -NoProfile -NonInteractive -File $b.FullName -ModulePath $ModuleDir -FixturesPath $fx -SamplesPath (Join-Path $Root 'samples')
     }
 }
 
