@@ -70,7 +70,7 @@ public static partial class KdumpConfigEditor
                 && !File.ReadAllBytes(text.FullPath).AsSpan().SequenceEqual(orig.ToBytes()))
                 throw new KdumpException("ConfigFileChanged", KdumpErrorKind.WriteError,
                     $"{text.FullPath} changed on disk while Set-KdumpConfig was running; nothing was written. Run the command again.", text.FullPath);
-            approved.Add((text.FullPath, text.ToBytes()));
+            approved.Add((RealPath(original.Host, text.FullPath), text.ToBytes()));
             written.AddRange(fileChanges);
         }
         if (approved.Count == 0) return [];
@@ -83,6 +83,20 @@ public static partial class KdumpConfigEditor
         }
         foreach (var (p, _) in approved) host.Verbose($"Wrote {p} (backup {p}.bak).");
         return written;
+    }
+
+    /// <summary>
+    /// The file a write must replace: a symbolic link (/etc/grub2.cfg style) is followed so the link stays a link;
+    /// under a -Root the final file must stay inside the root.
+    /// </summary>
+    private static string RealPath(HostRoot host, string path)
+    {
+        var info = new FileInfo(path);
+        string real = info.Exists && info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path : path;
+        if (!host.IsLiveSystem && !real.StartsWith(Path.TrimEndingDirectorySeparator(host.Root) + "/", StringComparison.Ordinal))
+            throw new KdumpException("ConfigLinkOutsideRoot", KdumpErrorKind.PermissionDenied,
+                $"{path} is a link to {real}, outside {host.Root}; nothing was written.", path);
+        return real;
     }
 
     /// <summary>A diff-like description of one file's changes for ShouldProcess / -WhatIf.</summary>

@@ -390,3 +390,33 @@ public class EditorTests
         return o;
     }
 }
+
+public class EditorLinkTests
+{
+    [Fact]
+    public void ASymlinkedFileIsEditedThroughTheLinkAndStaysALink()
+    {
+        using var t = new ConfigTree("rhel6");
+        File.Move(t.P("/etc/kdump.conf"), t.P("/etc/kdump.conf.real"));
+        File.CreateSymbolicLink(t.P("/etc/kdump.conf"), "kdump.conf.real");
+        KdumpConfigEditor.Set(t.Root, new KdumpConfigUpdate { FinalAction = "halt" }, EngineHost.Null,
+            new KdumpConfigTestOptions { MemoryBytes = 4UL << 30, MakedumpfileProbe = () => null });
+        Assert.NotNull(new FileInfo(t.P("/etc/kdump.conf")).LinkTarget);
+        Assert.EndsWith("final_action halt\n", File.ReadAllText(t.P("/etc/kdump.conf.real")));
+        Assert.True(File.Exists(t.P("/etc/kdump.conf.real.bak")));
+    }
+
+    [Fact]
+    public void ALinkLeavingTheRootIsNotWritten()
+    {
+        using var outside = new ConfigTree("rhel6");
+        using var t = new ConfigTree();
+        Directory.CreateDirectory(t.P("/etc"));
+        File.CreateSymbolicLink(t.P("/etc/kdump.conf"), outside.P("/etc/kdump.conf"));
+        string before = File.ReadAllText(outside.P("/etc/kdump.conf"));
+        var e = Assert.Throws<KdumpException>(() => KdumpConfigEditor.Set(t.Root, new KdumpConfigUpdate { FinalAction = "halt" }, EngineHost.Null,
+            new KdumpConfigTestOptions { MemoryBytes = 4UL << 30, MakedumpfileProbe = () => null }, force: true));
+        Assert.Equal("ConfigLinkOutsideRoot", e.ErrorId);
+        Assert.Equal(before, File.ReadAllText(outside.P("/etc/kdump.conf")));
+    }
+}
