@@ -20,8 +20,8 @@ Describe 'Read-CrashMemory' {
     }
     It 'formats like hexdump -C' {
         $text = Read-CrashMemory 0x2000 -Length 20 | Out-String
-        $text | Should -Match '0000000000002000  70 61 67 65 20 32 20 68  65 6c 6c 6f 20 6b 64 75  \|page 2 hello kdu\|'
-        $text | Should -Match '0000000000002010  6d 70 20 70 .*\|mp p\|'
+        $text | Should -Match '00002000  70 61 67 65 20 32 20 68  65 6c 6c 6f 20 6b 64 75  \|page 2 hello kdu\|'
+        $text | Should -Match '00002010  6d 70 20 70 .*\|mp p\|'
     }
     It 'reads across pages' {
         $b = Read-CrashMemory 0xff8 -Length 16

@@ -17,17 +17,19 @@ public sealed class CrashMemoryBlock
     public int Length => Bytes.Length;
     public string AddressSpace { get; }
 
-    /// <summary>hexdump -C lines: address, 16 bytes in two groups of 8, |ASCII|.</summary>
+    /// <summary>hexdump -C lines: address (at least 8 hex digits), 16 bytes in two groups of 8, |ASCII|.</summary>
     public IReadOnlyList<string> Lines
     {
         get
         {
             var lines = new List<string>((Bytes.Length + 15) / 16);
             var sb = new StringBuilder(80);
+            ulong last = Address + (ulong)Math.Max(0, Bytes.Length - 1);
+            int width = Math.Max(8, (64 - System.Numerics.BitOperations.LeadingZeroCount(last) + 3) / 4);
             for (int off = 0; off < Bytes.Length; off += 16)
             {
                 sb.Clear();
-                sb.Append((Address + (ulong)off).ToString("x16")).Append("  ");
+                sb.Append((Address + (ulong)off).ToString("x" + width)).Append("  ");
                 int n = Math.Min(16, Bytes.Length - off);
                 for (int i = 0; i < 16; i++)
                 {

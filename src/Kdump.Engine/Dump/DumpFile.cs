@@ -66,6 +66,8 @@ public sealed partial class DumpFile : IPhysicalMemory, IDisposable
     public VmcoreInfo? VmcoreInfo { get; private set; }
     public IReadOnlyList<DumpNote> Notes => _info.Notes;
     public IReadOnlyList<CpuState> Cpus => _info.Cpus;
+    /// <summary>The notes with their descriptor bytes (name, type, desc), for tools that rewrite or inspect them.</summary>
+    public IReadOnlyList<(string Name, uint Type, byte[] Desc)> RawNotes => _info.RawNotes;
     /// <summary>How the reader was chosen and what the headers said (for -Verbose).</summary>
     public IReadOnlyList<string> Explanation => _info.Explanation;
     public bool IsSplitPart => _info.Split == true && _info.Format != DumpFormat.Split;

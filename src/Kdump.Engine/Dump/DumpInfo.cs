@@ -61,6 +61,8 @@ internal sealed class DumpHeaderInfo
     public ulong ExcludedPages { get; set; }
     public ulong? LostPages { get; set; }
     public List<DumpNote> Notes { get; } = new();
+    /// <summary>The notes with their descriptors (name, type, bytes), as read.</summary>
+    public List<(string Name, uint Type, byte[] Desc)> RawNotes { get; } = new();
     public List<CpuState> Cpus { get; } = new();
     public VmcoreInfo? VmcoreInfo { get; set; }
     public int? PanicCpu { get; set; }

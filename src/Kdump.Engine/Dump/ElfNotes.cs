@@ -69,6 +69,7 @@ internal static class ElfNotes
         bool be = info.BigEndian;
         foreach (var n in notes)
         {
+            info.RawNotes.Add((n.Name, n.Type, n.Desc.ToArray()));
             info.Notes.Add(new DumpNote { Name = n.Name, Type = n.Type, Size = n.Desc.Length, TypeName = TypeName(n.Name, n.Type) });
             if (n.Name == "CORE" && n.Type == NtPrstatus) prstatus.Add(ParsePrstatus(n.Desc.Span, be, info.Is64Bit, info.Architecture));
             else if (n.Name == "QEMU" && n.Type == 0) qemu.Add(n.Desc);

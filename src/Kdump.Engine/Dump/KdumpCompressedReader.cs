@@ -138,13 +138,19 @@ internal sealed class KdumpCompressedReader : IDumpReader
     {
         var info = Info;
         bool qemuNotes = info.Notes.Any(n => n.Name == "QEMU");
-        if (qemuNotes || Header.Release.Length == 0 && Header.Machine.Length > 0)
+        if (Header.Release.Length == 0 && Header.Machine.Length > 0)
         {
+            // QEMU fills only utsname.machine; makedumpfile copies the kernel's utsname.
             info.Producer = "QEMU dump-guest-memory";
-            info.ProducerHints.Add("QEMU kdump (utsname empty except machine" + (qemuNotes ? ", QEMU CPU state notes" : "") + ")");
+            info.ProducerHints.Add("QEMU kdump (utsname empty except machine)");
         }
         else if (Header.Signature == "DISKDUMP") { info.Producer = "diskdump"; info.ProducerHints.Add("old diskdump signature"); }
-        else { info.Producer = "makedumpfile"; info.ProducerHints.Add($"makedumpfile kdump-compressed, dump level {Header.DumpLevel?.ToString() ?? "?"}"); }
+        else
+        {
+            info.Producer = "makedumpfile";
+            info.ProducerHints.Add($"makedumpfile kdump-compressed, dump level {Header.DumpLevel?.ToString() ?? "?"}");
+            if (qemuNotes) info.ProducerHints.Add("input was a QEMU dump-guest-memory ELF (QEMU CPU state notes)");
+        }
         if (Header.IsSplit) info.ProducerHints.Add("makedumpfile --split part");
         if ((Header.Status & KdumpHeader.StatusExcludedVmemmap) != 0) info.ProducerHints.Add("vmemmap pages excluded (-e)");
         if (Header.HeaderVersion >= 5 && Header.SizeEraseInfo > 0) info.ProducerHints.Add("holds eraseinfo (--config filtering)");

@@ -107,15 +107,16 @@ public sealed class KdumpCompressedWriter
             I32(s, off[1], DumpLevel);
             long notesAt = bs + subHdrBytes;
             if (HeaderVersion >= 2) { I32(s, off[2], Split is null ? 0 : 1); UL(off[3], start); UL(off[4], end); }
-            if (HeaderVersion >= 3 && VmcoreInfoText is not null)
+            if (HeaderVersion >= 3 && VmcoreInfoSize > 0)
             {
                 // offset_vmcoreinfo points at the VMCOREINFO descriptor inside the notes (v4+) or at the raw text (v3).
                 int viDesc = HeaderVersion >= 4 ? VmcoreInfoDescOffset : 0;
-                I64(s, off[5], notesAt + viDesc); UL(off[6], (ulong)Encoding.ASCII.GetByteCount(VmcoreInfoText));
+                I64(s, off[5], notesAt + viDesc); UL(off[6], (ulong)VmcoreInfoSize);
             }
             if (HeaderVersion >= 4) { I64(s, off[7], notesAt); UL(off[8], (ulong)notes.Length); }
             if (HeaderVersion >= 6) { I64(s, off[11], (long)start); I64(s, off[12], (long)end); I64(s, off[13], (long)MaxMapnr); }
             var body = HeaderVersion >= 4 ? notes : Encoding.ASCII.GetBytes(VmcoreInfoText ?? "");
+            if (subHdrBytes + body.Length > s.Length) throw new InvalidOperationException("notes do not fit the sub-header blocks");
             body.CopyTo(s, subHdrBytes);
             sink.Write(bs, s);
         }
@@ -163,14 +164,16 @@ public sealed class KdumpCompressedWriter
         void I64(byte[] b, int at, long v) { if (be) BinaryPrimitives.WriteInt64BigEndian(b.AsSpan(at), v); else BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(at), v); }
     }
 
-    private int VmcoreInfoDescOffset;
+    private int VmcoreInfoDescOffset, VmcoreInfoSize;
 
     private byte[] BuildNotes()
     {
         var all = new List<(string, uint, byte[])>(Notes);
         if (VmcoreInfoText is not null) all.Add(("VMCOREINFO", 0, Encoding.ASCII.GetBytes(VmcoreInfoText)));
         var (bytes, offsets) = NoteWriter.Build(all, BigEndian);
-        VmcoreInfoDescOffset = VmcoreInfoText is not null ? offsets[^1] : 0;
+        int vi = all.FindLastIndex(n => n.Item1 == "VMCOREINFO");
+        VmcoreInfoDescOffset = vi >= 0 ? offsets[vi] : 0;
+        VmcoreInfoSize = vi >= 0 ? all[vi].Item3.Length : 0;
         return bytes;
     }
 
