@@ -26,10 +26,26 @@ public class RealDumpKernelTests
 
     private static KernelProgram Open(DumpFile dump) => new(dump, dump.VmcoreInfo, dump.Cpus);
 
+    [SampleFact]
+    public void SampleKallsymsMatchSystemMap() => KallsymsMatchSystemMapShiftedByKaslr(TestEnvironment.SamplesDir);
+    [SampleFact]
+    public void SampleBtfDescribesTaskStruct() => BtfFromTheDumpDescribesTaskStruct(TestEnvironment.SamplesDir);
+    [SampleFact]
+    public void SampleKernelTextTranslates() => KernelTextTranslatesThroughPageTablesToTheSameBytes(TestEnvironment.SamplesDir);
+    [SampleFact]
+    public void SampleUserAddressesMatchPagemap() => UserAddressesTranslatePerPagemapGroundTruth(TestEnvironment.SamplesDir, anyLevel: true);
+
     [FixtureFact]
-    public void KallsymsMatchSystemMapShiftedByKaslr()
+    public void FixtureKallsymsMatchSystemMap() => KallsymsMatchSystemMapShiftedByKaslr(TestEnvironment.FixturesDir!);
+    [FixtureFact]
+    public void FixtureBtfDescribesTaskStruct() => BtfFromTheDumpDescribesTaskStruct(TestEnvironment.FixturesDir!);
+    [FixtureFact]
+    public void FixtureKernelTextTranslates() => KernelTextTranslatesThroughPageTablesToTheSameBytes(TestEnvironment.FixturesDir!);
+    [FixtureFact]
+    public void FixtureUserAddressesMatchPagemap() => UserAddressesTranslatePerPagemapGroundTruth(TestEnvironment.FixturesDir!, anyLevel: false);
+
+    private static void KallsymsMatchSystemMapShiftedByKaslr(string dir)
     {
-        var dir = TestEnvironment.FixturesDir!;
         using var m = TestEnvironment.LoadManifest(dir);
         ulong kaslr = m.RootElement.GetProperty("kernelOffset").GetString() is { } ko ? Hex(ko) : 0;
         var map = SystemMap.Load(Path.Combine(dir, m.RootElement.GetProperty("systemMap").GetString()!), kaslr);
@@ -57,10 +73,8 @@ public class RealDumpKernelTests
         }
     }
 
-    [FixtureFact]
-    public void BtfFromTheDumpDescribesTaskStruct()
+    private static void BtfFromTheDumpDescribesTaskStruct(string dir)
     {
-        var dir = TestEnvironment.FixturesDir!;
         using var m = TestEnvironment.LoadManifest(dir);
         foreach (var (name, path, _) in Dumps(m, dir).Take(3))
         {
@@ -77,10 +91,8 @@ public class RealDumpKernelTests
         }
     }
 
-    [FixtureFact]
-    public void KernelTextTranslatesThroughPageTablesToTheSameBytes()
+    private static void KernelTextTranslatesThroughPageTablesToTheSameBytes(string dir)
     {
-        var dir = TestEnvironment.FixturesDir!;
         using var m = TestEnvironment.LoadManifest(dir);
         foreach (var (name, path, _) in Dumps(m, dir).Take(3))
         {
@@ -101,13 +113,11 @@ public class RealDumpKernelTests
         }
     }
 
-    [FixtureFact]
-    public void UserAddressesTranslatePerPagemapGroundTruth()
+    private static void UserAddressesTranslatePerPagemapGroundTruth(string dir, bool anyLevel)
     {
-        var dir = TestEnvironment.FixturesDir!;
         using var m = TestEnvironment.LoadManifest(dir);
         if (!m.RootElement.GetProperty("truth").TryGetProperty("pagemap", out var pm) || pm.GetArrayLength() == 0) return;
-        var (name, path, _) = Dumps(m, dir).First(d => d.Level == 0);
+        var (name, path, _) = Dumps(m, dir).First(d => anyLevel || d.Level == 0);
         using var dump = DumpFile.Open(path);
         var k = Open(dump);
         var taskType = k.FindType("struct task_struct");
