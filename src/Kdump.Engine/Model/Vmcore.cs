@@ -1,4 +1,7 @@
 using Kdump.Engine.Dump;
+using Kdump.Engine.Program;
+using Kdump.Engine.Symbols;
+using Kdump.Engine.Translation;
 
 namespace Kdump.Engine.Model;
 
@@ -59,6 +62,38 @@ public sealed class Vmcore : IDisposable
     public string? SystemMap { get; set; }
     public DateTimeOffset OpenedAt { get; }
     public bool IsOpen => !Dump.IsDisposed;
+
+    private KernelProgram? _kernel;
+    private readonly object _kernelLock = new();
+
+    /// <summary>
+    /// The kernel-analysis hub (translation, symbols, types), created on first use so opening a dump stays fast.
+    /// Symbols: System.map (when given), then kallsyms from the dump; types: BTF from the dump.
+    /// </summary>
+    public KernelProgram Kernel
+    {
+        get
+        {
+            if (_kernel is { } k) return k;
+            lock (_kernelLock)
+            {
+                if (_kernel is not null) return _kernel;
+                var options = X86_64Translator.OptionsFrom(Dump.VmcoreInfo, Dump.Cpus);
+                if (Dump.VmcoreInfo is null || !Dump.VmcoreInfo.TryGetNumber("phys_base", out _)) options.PhysBase = Dump.PhysBase ?? 0;
+                var program = new KernelProgram(Dump, Dump.VmcoreInfo, Dump.Cpus, null, options);
+                if (SystemMap is { Length: > 0 } map)
+                    program.AddSymbolFinder(Kdump.Engine.Symbols.SystemMap.Load(map, KaslrOffset ?? 0));
+                return _kernel = program;
+            }
+        }
+    }
+
+    /// <summary>True once <see cref="Kernel"/> has been created.</summary>
+    public bool KernelLoaded => _kernel is not null;
+    /// <summary>The symbol sources in use, in order ("(not loaded)" before the first symbol lookup).</summary>
+    public string SymbolSources => _kernel?.SymbolSourceText ?? "(not loaded)";
+    /// <summary>The type sources in use, in order ("(not loaded)" before the first type lookup).</summary>
+    public string TypeSources => _kernel?.TypeSourceText ?? "(not loaded)";
 
     public void ReadPhysical(ulong address, Span<byte> destination) => Dump.ReadPhysical(address, destination);
     public int TryReadPhysical(ulong address, Span<byte> destination, out PageStatus status) => Dump.TryReadPhysical(address, destination, out status);
