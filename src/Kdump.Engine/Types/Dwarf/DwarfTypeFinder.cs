@@ -30,6 +30,8 @@ public sealed class DwarfTypeFinder : ITypeFinder
     public long DiesScanned => _index.DiesScanned;
     /// <summary>Time taken to read unit headers, abbreviations and build the index.</summary>
     public TimeSpan IndexTime { get; }
+    /// <summary>Time taken to read unit headers and abbreviation tables.</summary>
+    public TimeSpan HeaderTime { get; private init; }
     /// <summary>DWARF versions present (e.g. "5" or "4,5").</summary>
     public string Versions => string.Join(",", _info.Units.Select(u => u.Version).Distinct().Order());
 
@@ -51,9 +53,11 @@ public sealed class DwarfTypeFinder : ITypeFinder
     {
         var infoSec = elf.FindSection(".debug_info");
         if (!ElfImage.HasData(infoSec)) return null;
+        var sw = Stopwatch.StartNew();
         var info = new DwarfInfo(elf.SectionData(infoSec!), elf.SectionData(".debug_abbrev"), elf.SectionData(".debug_str"),
             elf.SectionData(".debug_line_str"), elf.SectionData(".debug_str_offsets"), cancel);
-        return new DwarfTypeFinder(info, $"DWARF {elf.Path}", cancel);
+        var headers = sw.Elapsed;
+        return new DwarfTypeFinder(info, $"DWARF {elf.Path}", cancel) { HeaderTime = headers };
     }
 
     public KType? FindType(TypeKind kind, string name)
