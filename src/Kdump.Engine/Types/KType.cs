@@ -123,15 +123,19 @@ public sealed class KStructType : KType
     /// Finds a member by name, looking into anonymous struct/union members as C does. The returned offset is
     /// the member's bit offset from the start of this type.
     /// </summary>
-    public bool TryFindMember(string name, out KMember member, out ulong bitOffset)
+    public bool TryFindMember(string name, out KMember member, out ulong bitOffset) => TryFindMember(name, out member, out bitOffset, 0);
+
+    private bool TryFindMember(string name, out KMember member, out ulong bitOffset, int depth)
     {
+        member = null!; bitOffset = 0;
+        if (depth > 32) return false; // anonymous members nested this deep only occur in corrupt type data
         foreach (var m in Members)
         {
             if (m.Name == name) { member = m; bitOffset = m.BitOffset; return true; }
         }
         foreach (var m in Members)
         {
-            if (string.IsNullOrEmpty(m.Name) && m.Type.Resolve() is KStructType inner && inner.TryFindMember(name, out member, out var innerOff))
+            if (string.IsNullOrEmpty(m.Name) && m.Type.Resolve() is KStructType inner && inner.TryFindMember(name, out member, out var innerOff, depth + 1))
             {
                 bitOffset = m.BitOffset + innerOff;
                 return true;
@@ -156,8 +160,29 @@ public sealed class KEnumType : KType
 
 public sealed class KFunctionType : KType
 {
-    public KFunctionType(string? name) : base(name, 0) { }
+    private readonly Lazy<KType>? _return;
+    public KFunctionType(string? name) : base(name, 0) { Parameters = Array.Empty<KParameter>(); }
+    /// <summary>A function type with its prototype (BTF FUNC/FUNC_PROTO, DWARF subroutine types).</summary>
+    public KFunctionType(string? name, Func<KType> returnType, IReadOnlyList<KParameter> parameters, bool isVariadic) : base(name, 0)
+    {
+        _return = new Lazy<KType>(returnType, LazyThreadSafetyMode.ExecutionAndPublication);
+        Parameters = parameters;
+        IsVariadic = isVariadic;
+    }
     public override TypeKind Kind => TypeKind.Function;
+    /// <summary>Return type (void when unknown).</summary>
+    public KType ReturnType => _return?.Value ?? KVoidType.Instance;
+    public IReadOnlyList<KParameter> Parameters { get; }
+    public bool IsVariadic { get; }
+}
+
+/// <summary>One parameter of a function prototype.</summary>
+public sealed class KParameter
+{
+    private readonly Lazy<KType> _type;
+    public string? Name { get; }
+    public KParameter(string? name, Func<KType> type) { Name = name; _type = new Lazy<KType>(type, LazyThreadSafetyMode.ExecutionAndPublication); }
+    public KType Type => _type.Value;
 }
 
 /// <summary>A source of types: BTF from the dump, BTF from a vmlinux, DWARF from a debuginfo vmlinux.</summary>
