@@ -21,7 +21,11 @@ public sealed partial class VmlinuxFile : IDisposable
     private readonly ElfImage _image;
     private readonly ElfImage? _debug;
     private readonly EngineHost _host;
-    private readonly Lazy<DwarfTypeFinder?> _dwarf;
+    // Opened on first use under a lock; failures (cancellation, corrupt data) are not cached so a retry can succeed.
+    private readonly object _typesLock = new();
+    private DwarfTypeFinder? _dwarf;
+    private BtfTypeFinder? _btf;
+    private bool _dwarfOpened, _btfOpened;
     private readonly object _lock = new();
     private readonly Dictionary<ulong, SymbolTable> _symbols = new();
 
@@ -50,7 +54,6 @@ public sealed partial class VmlinuxFile : IDisposable
         HasBtf = ElfImage.HasData(image.FindSection(".BTF"));
         (Banner, BannerAddress) = ReadBanner(image, debug);
         Release = ReleaseFromBanner(Banner);
-        _dwarf = new Lazy<DwarfTypeFinder?>(OpenDwarf, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>
@@ -115,9 +118,19 @@ public sealed partial class VmlinuxFile : IDisposable
     }
 
     /// <summary>The DWARF type finder, indexed on first call; null when there is no DWARF.</summary>
-    public ITypeFinder? GetDwarfTypeFinder() => _dwarf.Value;
+    public ITypeFinder? GetDwarfTypeFinder() => DwarfFinder;
 
-    internal DwarfTypeFinder? DwarfFinder => _dwarf.Value;
+    internal DwarfTypeFinder? DwarfFinder
+    {
+        get
+        {
+            lock (_typesLock)
+            {
+                if (!_dwarfOpened) { _dwarf = OpenDwarf(); _dwarfOpened = true; }
+                return _dwarf;
+            }
+        }
+    }
 
     private DwarfTypeFinder? OpenDwarf()
     {
@@ -129,6 +142,31 @@ public sealed partial class VmlinuxFile : IDisposable
         _host.Verbose($"DWARF {src.Path}: {f?.UnitCount} units, {f?.IndexedNames} names indexed in {sw.ElapsedMilliseconds} ms");
         return f;
     }
+
+    /// <summary>
+    /// A BTF type finder over the file's .BTF section (parsed on first call), or null when the file has none.
+    /// Malformed BTF throws the BTF reader's <c>BtfCorrupt</c>.
+    /// </summary>
+    public ITypeFinder? GetBtfTypeFinder()
+    {
+        lock (_typesLock)
+        {
+            if (!_btfOpened) { _btf = OpenBtf(); _btfOpened = true; }
+            return _btf;
+        }
+    }
+
+    private BtfTypeFinder? OpenBtf()
+    {
+        if (ReadBtf() is not { } blob) return null;
+        var sw = Stopwatch.StartNew();
+        var f = new BtfTypeFinder(blob, $"BTF in {Path} (.BTF section)");
+        _host.Verbose($"BTF {Path}: {f.TypeCount} types in {sw.ElapsedMilliseconds} ms");
+        return f;
+    }
+
+    /// <summary>The best type finder the file offers: DWARF when present, else BTF; null when neither.</summary>
+    public ITypeFinder? GetTypeFinder() => HasDwarf ? GetDwarfTypeFinder() : GetBtfTypeFinder();
 
     /// <summary>A copy of the .BTF section (raw BTF for the BTF parser), or null.</summary>
     public byte[]? ReadBtf()

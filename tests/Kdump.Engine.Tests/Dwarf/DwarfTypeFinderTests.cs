@@ -44,7 +44,10 @@ public class DwarfTypeFinderTests
         Assert.Same(node, ((KRefType)M(node, "next").Member.Type).Target);
         Assert.Equal("const char *", M(node, "name").Member.Type.DisplayName);
         Assert.Equal(TypeKind.Pointer, M(node, "cb").Member.Type.Kind);
-        Assert.Equal(TypeKind.Function, ((KRefType)M(node, "cb").Member.Type).Target.Kind);
+        var fn = Assert.IsType<KFunctionType>(((KRefType)M(node, "cb").Member.Type).Target);
+        Assert.Equal("int", fn.ReturnType.Name);
+        Assert.Equal("struct node *", Assert.Single(fn.Parameters).Type.DisplayName);
+        Assert.False(fn.IsVariadic);
     }
 
     [Theory, MemberData(nameof(Variants))]

@@ -52,16 +52,26 @@ internal sealed class DwarfIndex
         }
         bounds[workers] = units.Count;
         var parts = new Partial[workers];
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancel }, p =>
+        try
         {
-            var part = new Partial();
-            for (int i = bounds[p]; i < bounds[p + 1]; i++)
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancel }, p =>
             {
-                if ((i & 63) == 0) cancel.ThrowIfCancellationRequested();
-                ScanUnit(info, units[i], part);
-            }
-            parts[p] = part;
-        });
+                var part = new Partial();
+                for (int i = bounds[p]; i < bounds[p + 1]; i++)
+                {
+                    if ((i & 63) == 0) cancel.ThrowIfCancellationRequested();
+                    ScanUnit(info, units[i], part);
+                }
+                parts[p] = part;
+            });
+        }
+        catch (AggregateException ae) when (ae.InnerExceptions.Count > 0)
+        {
+            // surface the engine's own error (or the cancellation), not the parallel wrapper
+            var inner = ae.InnerExceptions.FirstOrDefault(e => e is KdumpException) ?? ae.InnerExceptions[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner).Throw();
+            throw;
+        }
         // Merge in unit order; convert name keys to strings once per distinct key.
         var merged = new Dictionary<(DwarfIndexKind, ulong), Hit>();
         foreach (var part in parts)

@@ -13,6 +13,8 @@ public sealed class DwarfTypeFinder : ITypeFinder
     /// <summary>Largest array element count accepted from the debug info.</summary>
     public const ulong MaxArrayCount = 1UL << 32;
     private const int MaxChain = 64;
+    private const int MaxBuildDepth = 200;
+    [ThreadStatic] private static int t_depth;
     private const int MaxMembers = 1 << 16;
     private const int MaxEnumerators = 1 << 20;
 
@@ -95,7 +97,14 @@ public sealed class DwarfTypeFinder : ITypeFinder
     {
         if (offset < 0) return KVoidType.Instance;
         if (_types.TryGetValue(offset, out var t)) return t;
-        t = Build(offset);
+        // Types are built lazily, so legitimate recursion is shallow; deep recursion means a reference loop.
+        if (++t_depth > MaxBuildDepth)
+        {
+            t_depth = 0;
+            throw DwarfErrors.Invalid("type references loop", offset);
+        }
+        try { t = Build(offset); }
+        finally { if (t_depth > 0) t_depth--; }
         return _types.GetOrAdd(offset, t);
     }
 
@@ -129,6 +138,7 @@ public sealed class DwarfTypeFinder : ITypeFinder
                 CheckChain(offset);
                 return new KRefType(TypeKind.Typedef, name, 0, Target(d.Type));
             case DwTag.PointerType or DwTag.ReferenceType or DwTag.RvalueReferenceType:
+                CheckChain(offset);
                 return new KRefType(TypeKind.Pointer, null, d.ByteSize?.Raw ?? (ulong)d.Unit.AddressSize, Target(d.Type));
             case DwTag.ConstType: CheckChain(offset); return new KRefType(TypeKind.Const, null, 0, Target(d.Type));
             case DwTag.VolatileType: CheckChain(offset); return new KRefType(TypeKind.Volatile, null, 0, Target(d.Type));
@@ -137,7 +147,7 @@ public sealed class DwarfTypeFinder : ITypeFinder
                 CheckChain(offset);
                 return d.Type == offset ? KVoidType.Instance : TypeAt(d.Type);
             case DwTag.ArrayType: CheckChain(offset); return ArrayType(d);
-            case DwTag.SubroutineType or DwTag.Subprogram: return new KFunctionType(name);
+            case DwTag.SubroutineType or DwTag.Subprogram: return Function(d, name);
             case DwTag.UnspecifiedType: return KVoidType.Instance;
             default:
                 throw new KdumpException("DwarfTypeUnsupported", KdumpErrorKind.NotSupported,
@@ -147,6 +157,30 @@ public sealed class DwarfTypeFinder : ITypeFinder
 
     private Func<KType> Target(int offset) => () => TypeAt(offset);
 
+    private KFunctionType Function(in DwarfDie d, string? name)
+    {
+        var ps = new List<KParameter>();
+        bool variadic = false;
+        if (d.HasChildren)
+        {
+            var c = _info.Cursor(d.AttributesEnd, d.Unit);
+            while (true)
+            {
+                int pos = c.Position;
+                var p = _info.ReadDie(ref c, d.Unit, out bool isNull);
+                if (isNull) break;
+                if (p.HasChildren) { c.Position = pos; _info.SkipDie(ref c, d.Unit); }
+                if (p.Tag == DwTag.UnspecifiedParameters) variadic = true;
+                else if (p.Tag == DwTag.FormalParameter)
+                {
+                    if (ps.Count >= MaxMembers) throw DwarfErrors.Invalid("function has too many parameters", d.Offset);
+                    ps.Add(new KParameter(_info.Name(p), Target(p.Type)));
+                }
+            }
+        }
+        return new KFunctionType(name, Target(d.Type), ps, variadic);
+    }
+
     /// <summary>Refuses a typedef/qualifier/array chain that loops (its size would recurse forever).</summary>
     private void CheckChain(int offset)
     {
@@ -155,11 +189,11 @@ public sealed class DwarfTypeFinder : ITypeFinder
         {
             if (cur < 0) return;
             var d = _info.DieAt(cur);
-            if (d.Tag is not (DwTag.Typedef or DwTag.ConstType or DwTag.VolatileType or DwTag.RestrictType or DwTag.AtomicType
+            if (d.Tag is not (DwTag.Typedef or DwTag.PointerType or DwTag.ReferenceType or DwTag.RvalueReferenceType or DwTag.ConstType or DwTag.VolatileType or DwTag.RestrictType or DwTag.AtomicType
                 or DwTag.ImmutableType or DwTag.ArrayType)) return;
             cur = d.Type;
         }
-        throw DwarfErrors.Invalid("typedef/qualifier/array chain is too long or loops", offset);
+        throw DwarfErrors.Invalid("typedef/pointer/qualifier/array chain is too long or loops", offset);
     }
 
     private static KType BaseType(in DwarfDie d, string? name)
