@@ -15,7 +15,7 @@ public abstract class KdumpCmdlet : PSCmdlet
     protected CancellationToken Cancellation => _cts.Token;
 
     /// <summary>The engine's view of this cmdlet: warnings, verbose text, progress and cancellation.</summary>
-    protected EngineHost Host => _host ??= new EngineHost
+    protected EngineHost Engine => _host ??= new EngineHost
     {
         Warning = WriteWarning,
         Verbose = WriteVerbose,
