@@ -43,3 +43,15 @@ internal struct DwarfDie
     public ulong? MemberLocation;
     public bool HasName => NameSection != DwarfStringSection.None;
 }
+
+/// <summary>The few attributes the name index reads from each top-level DIE.</summary>
+internal struct DwarfScanDie
+{
+    public DwarfStringSection NameSection;
+    public ulong NameOffset;
+    public int Sibling;
+    public bool Declaration;
+    public bool HasType;
+    public bool HasByteSize;
+    public readonly bool HasName => NameSection != DwarfStringSection.None;
+}

@@ -1,9 +1,11 @@
+using System.Runtime.CompilerServices;
 namespace Kdump.Engine.Types.Dwarf;
 
 /// <summary>Sizes of attribute forms and skipping of attribute values.</summary>
 internal static class DwarfForms
 {
     /// <summary>Size of a form's value when it does not depend on the data; -1 for variable-size forms.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FixedSize(ushort form, int addressSize, bool is64, int version) => form switch
     {
         DwForm.Addr => addressSize,
@@ -20,6 +22,7 @@ internal static class DwarfForms
     };
 
     /// <summary>Skips one attribute value of <paramref name="form"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Skip(ref DwarfCursor c, ushort form, DwarfUnit u)
     {
         int fixedSize = FixedSize(form, u.AddressSize, u.Is64, u.Version);

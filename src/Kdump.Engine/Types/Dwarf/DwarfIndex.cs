@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Kdump.Engine.Types.Dwarf;
@@ -93,6 +94,7 @@ internal sealed class DwarfIndex
 
     private static bool Better(Hit a, Hit b) => a.Priority != b.Priority ? a.Priority > b.Priority : a.Die < b.Die;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ulong NameKey(DwarfInfo info, DwarfStringSection section, ulong offset)
     {
         switch (section)
@@ -108,19 +110,18 @@ internal sealed class DwarfIndex
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScanUnit(DwarfInfo info, DwarfUnit u, Partial part)
     {
         if (u.FirstDie >= u.End) return;
+        info.EnsureReady(u);
         var c = info.Cursor(u.FirstDie, u);
         var root = info.ReadDie(ref c, u, out bool isNull);
         if (isNull || !root.HasChildren) return;
         if (root.Tag is not (DwTag.CompileUnit or DwTag.PartialUnit or DwTag.TypeUnit)) return;
         while (!c.AtEnd)
         {
-            var peek = c;
-            ulong code = peek.Uleb();
-            if (code == 0) break;
-            var ab = u.Abbrevs.Get(code) ?? throw DwarfErrors.Invalid($"unknown abbreviation code {code}", c.Position);
+            if (!DwarfInfo.PeekAbbrev(c, u, out var ab)) break;
             part.Scanned++;
             DwarfIndexKind kind;
             switch (ab.Tag)
@@ -134,24 +135,29 @@ internal sealed class DwarfIndex
                 default: info.SkipDie(ref c, u); continue;
             }
             int pos = c.Position;
-            var d = info.ReadDie(ref c, u, out _);
+            c.Uleb(); // the code peeked above
+            info.ScanAttributes(ref c, u, in ab, out var d);
             if (d.HasName)
             {
-                if (kind != DwarfIndexKind.Variable || d.Type >= 0)
+                if (kind != DwarfIndexKind.Variable || d.HasType)
                 {
                     byte prio = (byte)(d.Declaration ? 1 : 2);
-                    if (kind is DwarfIndexKind.Struct or DwarfIndexKind.Union && !d.Declaration && d.ByteSize is null) prio = 1;
+                    if (kind is DwarfIndexKind.Struct or DwarfIndexKind.Union && !d.Declaration && !d.HasByteSize) prio = 1;
                     Add(part, kind, NameKey(info, d.NameSection, d.NameOffset), new Hit(pos, prio, d.NameSection, d.NameOffset));
                 }
             }
-            else if (kind == DwarfIndexKind.Enum && d.HasChildren)
+            else if (kind == DwarfIndexKind.Enum && ab.HasChildren)
             {   // anonymous enum: identify it by its first enumerator's name
                 var fc = c;
-                var first = info.ReadDie(ref fc, u, out bool none);
-                if (!none && first.Tag == DwTag.Enumerator && first.HasName)
-                    Add(part, DwarfIndexKind.AnonymousEnum, NameKey(info, first.NameSection, first.NameOffset), new Hit(pos, 2, first.NameSection, first.NameOffset));
+                if (DwarfInfo.PeekAbbrev(fc, u, out var fab) && fab.Tag == DwTag.Enumerator)
+                {
+                    fc.Uleb();
+                    info.ScanAttributes(ref fc, u, in fab, out var first);
+                    if (first.HasName)
+                        Add(part, DwarfIndexKind.AnonymousEnum, NameKey(info, first.NameSection, first.NameOffset), new Hit(pos, 2, first.NameSection, first.NameOffset));
+                }
             }
-            if (d.HasChildren)
+            if (ab.HasChildren)
             {
                 if (d.Sibling > pos && d.Sibling <= u.End) c.Position = d.Sibling;
                 else while (info.SkipDie(ref c, u)) { }
@@ -159,6 +165,7 @@ internal sealed class DwarfIndex
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Add(Partial part, DwarfIndexKind kind, ulong key, Hit h)
     {
         var k = (kind, key);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -23,33 +24,46 @@ internal sealed class DwarfInfo
     {
         _info = info; _abbrev = abbrev; _str = str; _lineStr = lineStr; _strOffsets = strOffsets;
         var units = new List<DwarfUnit>();
-        var tables = new Dictionary<(ulong, int, bool, int), DwarfAbbrevTable>();
         int off = 0;
         var span = info.Span;
         while (off < span.Length)
         {
-            cancel.ThrowIfCancellationRequested();
+            if ((units.Count & 255) == 0) cancel.ThrowIfCancellationRequested();
             if (span.Length - off < 11) break; // trailing padding
             if (units.Count >= DwarfUnit.MaxUnits) throw DwarfErrors.Invalid("too many units", off);
             var u = DwarfUnit.ReadHeader(span, off);
-            var key = (u.AbbrevOffset, u.AddressSize, u.Is64, u.Version);
-            if (!tables.TryGetValue(key, out var t))
-                tables[key] = t = DwarfAbbrevTable.Parse(abbrev.Span, u.AbbrevOffset, u.AddressSize, u.Is64, u.Version);
-            u.Abbrevs = t;
             units.Add(u);
             if (u.UnitType is DwarfUnit.UtType) _typeSignatures.TryAdd(u.TypeSignature, u.TypeDie);
             off = u.End;
         }
         _units = units.ToArray();
         _unitOffsets = units.Select(u => u.Offset).ToArray();
-        // Read DW_AT_str_offsets_base / DW_AT_addr_base of each unit DIE (needed before strx names can be read).
-        foreach (var u in _units)
+    }
+
+    /// <summary>
+    /// Parses the unit's abbreviation table and reads its unit DIE (DW_AT_str_offsets_base...) on first use.
+    /// Done per unit so the index build spreads this work over its threads.
+    /// </summary>
+    public void EnsureReady(DwarfUnit u)
+    {
+        if (u.Ready) return;
+        lock (u)
         {
-            if (u.FirstDie >= u.End) continue;
-            var c = Cursor(u.FirstDie, u);
-            ReadDie(ref c, u, out _);
+            if (u.Ready) return;
+            var key = (u.AbbrevOffset, u.AddressSize, u.Is64, u.Version);
+            var table = _abbrevTables.GetOrAdd(key, k => new Lazy<DwarfAbbrevTable>(
+                () => DwarfAbbrevTable.Parse(_abbrev.Span, k.Item1, k.Item2, k.Item3, k.Item4), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+            u.Abbrevs = table;
+            if (u.FirstDie < u.End)
+            {
+                var c = Cursor(u.FirstDie, u);
+                ReadDie(ref c, u, out _);
+            }
+            u.Ready = true;
         }
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong, int, bool, int), Lazy<DwarfAbbrevTable>> _abbrevTables = new();
 
     public DwarfCursor Cursor(int position, DwarfUnit u)
     {
@@ -64,6 +78,7 @@ internal sealed class DwarfInfo
         int i = Array.BinarySearch(_unitOffsets, offset);
         if (i < 0) i = ~i - 1;
         if (i < 0 || offset >= _units[i].End || offset < _units[i].FirstDie) throw DwarfErrors.Invalid("DIE reference outside every unit", offset);
+        EnsureReady(_units[i]);
         return _units[i];
     }
 
@@ -84,16 +99,31 @@ internal sealed class DwarfInfo
         ulong code = c.Uleb();
         if (code == 0) { isNull = true; return default; }
         isNull = false;
-        var ab = u.Abbrevs.Get(code) ?? throw DwarfErrors.Invalid($"unknown abbreviation code {code}", off);
+        if (!u.Abbrevs.TryGet(code, out var ab)) throw DwarfErrors.Invalid($"unknown abbreviation code {code}", off);
         var d = new DwarfDie { Offset = off, Unit = u, Tag = ab.Tag, HasChildren = ab.HasChildren, Sibling = -1, Type = -1, Specification = -1 };
-        var attrs = ab.Attributes; var forms = ab.Forms;
-        for (int i = 0; i < attrs.Length; i++)
-            ReadAttribute(ref c, u, attrs[i], forms[i], ab.ImplicitConsts[i], ref d);
+        var specs = new DwarfSpecReader(_abbrev.Span, ab.SpecOffset);
+        for (int i = 0; i < ab.AttributeCount; i++)
+        {
+            specs.Next(out var at, out var form, out var ic);
+            ReadAttribute(ref c, u, at, form, ic, ref d);
+        }
         d.AttributesEnd = c.Position;
         return d;
     }
 
+    /// <summary>Looks up the abbreviation of the DIE at the cursor without moving it; false at a null entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool PeekAbbrev(DwarfCursor c, DwarfUnit u, out DwarfAbbrev ab)
+    {
+        int off = c.Position;
+        ulong code = c.Uleb();
+        if (code == 0) { ab = default; return false; }
+        if (!u.Abbrevs.TryGet(code, out ab)) throw DwarfErrors.Invalid($"unknown abbreviation code {code}", off);
+        return true;
+    }
+
     /// <summary>Skips one DIE and, when it has children, its whole subtree (via DW_AT_sibling when present). Returns false at a null entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool SkipDie(ref DwarfCursor c, DwarfUnit u)
     {
         int depth = 0;
@@ -107,29 +137,76 @@ internal sealed class DwarfInfo
                 depth--;
                 continue;
             }
-            var ab = u.Abbrevs.Get(code) ?? throw DwarfErrors.Invalid($"unknown abbreviation code {code}", off);
-            if (ab.HasChildren && ab.SiblingIndex >= 0)
+            if (!u.Abbrevs.TryGet(code, out var ab)) throw DwarfErrors.Invalid($"unknown abbreviation code {code}", off);
+            if (ab.HasChildren && ab.HasSibling)
             {
-                var d = ReadDieAttributesOnly(ref c, u, ab, off);
+                ScanAttributes(ref c, u, in ab, out var d);
                 if (d.Sibling > off && d.Sibling <= u.End) { c.Position = d.Sibling; continue; }
-                depth++;
-                continue;
             }
-            if (ab.FixedSize >= 0) c.Skip((ulong)ab.FixedSize);
-            else foreach (var f in ab.Forms) DwarfForms.Skip(ref c, f, u);
+            else if (ab.FixedSize >= 0) c.Skip((ulong)ab.FixedSize);
+            else
+            {
+                var specs = new DwarfSpecReader(_abbrev.Span, ab.SpecOffset);
+                for (int i = 0; i < ab.AttributeCount; i++)
+                {
+                    specs.Next(out _, out var form, out _);
+                    if (form == DwForm.Indirect) { ulong f = c.Uleb(); if (f is DwForm.Indirect or > ushort.MaxValue) throw DwarfErrors.Invalid("nested DW_FORM_indirect", c.Position); form = (ushort)f; }
+                    DwarfForms.Skip(ref c, form, u);
+                }
+            }
             if (ab.HasChildren) depth++;
             if (depth > 4096) throw DwarfErrors.Invalid("DIE tree is nested too deeply", off);
         } while (depth > 0);
         return true;
     }
 
-    private DwarfDie ReadDieAttributesOnly(ref DwarfCursor c, DwarfUnit u, DwarfAbbrev ab, int off)
+    /// <summary>
+    /// Reads only what the name index needs (name, sibling, declaration) and leaves the cursor after the DIE's
+    /// attributes. When every value has a fixed size the three are read at precomputed offsets.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void ScanAttributes(ref DwarfCursor c, DwarfUnit u, in DwarfAbbrev ab, out DwarfScanDie s)
     {
-        var d = new DwarfDie { Offset = off, Unit = u, Tag = ab.Tag, HasChildren = ab.HasChildren, Sibling = -1, Type = -1, Specification = -1 };
-        for (int i = 0; i < ab.Attributes.Length; i++)
-            ReadAttribute(ref c, u, ab.Attributes[i], ab.Forms[i], ab.ImplicitConsts[i], ref d);
-        d.AttributesEnd = c.Position;
-        return d;
+        s = default;
+        s.Sibling = -1;
+        s.HasType = ab.HasType;
+        s.HasByteSize = ab.HasByteSize;
+        if (ab.ScanFixed)
+        {
+            int start = c.Position;
+            if (ab.HasName) { c.Position = start + ab.NameAt; ScanAttribute(ref c, u, DwAt.Name, ab.NameForm, 0, ref s); }
+            if (ab.HasSibling) { c.Position = start + ab.SiblingAt; ScanAttribute(ref c, u, DwAt.Sibling, ab.SiblingForm, 0, ref s); }
+            if (ab.HasDeclaration) { c.Position = start + ab.DeclarationAt; ScanAttribute(ref c, u, DwAt.Declaration, ab.DeclarationForm, ab.DeclarationImplicit, ref s); }
+            c.Position = start;
+            c.Skip((ulong)ab.FixedSize);
+            return;
+        }
+        var specs = new DwarfSpecReader(_abbrev.Span, ab.SpecOffset);
+        for (int i = 0; i < ab.AttributeCount; i++)
+        {
+            specs.Next(out var at, out var form, out var ic);
+            if (at is DwAt.Name or DwAt.Sibling or DwAt.Declaration || form == DwForm.Indirect)
+                ScanAttribute(ref c, u, at, form, ic, ref s);
+            else DwarfForms.Skip(ref c, form, u);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScanAttribute(ref DwarfCursor c, DwarfUnit u, ushort at, ushort form, long implicitConst, ref DwarfScanDie s)
+    {
+        if (form == DwForm.Indirect)
+        {
+            ulong f = c.Uleb();
+            if (f == DwForm.Indirect || f > ushort.MaxValue) throw DwarfErrors.Invalid("nested DW_FORM_indirect", c.Position);
+            form = (ushort)f;
+        }
+        switch (at)
+        {
+            case DwAt.Name: ReadString(ref c, u, form, out s.NameSection, out s.NameOffset); return;
+            case DwAt.Sibling: s.Sibling = ReadRef(ref c, u, form); return;
+            case DwAt.Declaration: s.Declaration = ReadFlag(ref c, u, form, implicitConst); return;
+            default: DwarfForms.Skip(ref c, form, u); return;
+        }
     }
 
     private void ReadAttribute(ref DwarfCursor c, DwarfUnit u, ushort at, ushort form, long implicitConst, ref DwarfDie d)
@@ -170,6 +247,7 @@ internal sealed class DwarfInfo
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ReadRef(ref DwarfCursor c, DwarfUnit u, ushort form)
     {
         ulong v;
@@ -219,6 +297,7 @@ internal sealed class DwarfInfo
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadString(ref DwarfCursor c, DwarfUnit u, ushort form, out DwarfStringSection section, out ulong offset)
     {
         switch (form)

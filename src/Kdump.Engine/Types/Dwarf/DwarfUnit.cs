@@ -20,6 +20,8 @@ internal sealed class DwarfUnit
     /// <summary>Absolute .debug_info offset of the type a type unit describes.</summary>
     public int TypeDie { get; init; }
     public DwarfAbbrevTable Abbrevs { get; set; } = null!;
+    /// <summary>Set once the abbreviation table is attached and the unit DIE has been read (see DwarfInfo.EnsureReady).</summary>
+    public volatile bool Ready;
     /// <summary>DW_AT_str_offsets_base of the unit DIE (DWARF 5 default: just past the 8/16-byte table header).</summary>
     public ulong StrOffsetsBase { get; set; }
     public ulong AddrBase { get; set; }
