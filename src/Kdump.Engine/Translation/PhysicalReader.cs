@@ -38,6 +38,13 @@ public sealed class PhysicalReader
     }
 
     public IPhysicalMemory Memory => _memory;
+
+    /// <summary>Forgets cached pages (for memory that can change, e.g. tests or a live source).</summary>
+    public void Clear()
+    {
+        for (int i = 0; i < _slots.Length; i++)
+            lock (_locks[i & (_locks.Length - 1)]) _slots[i].Pfn = ulong.MaxValue;
+    }
     public int PageSize => _pageSize;
 
     /// <summary>Copies bytes of page <paramref name="pfn"/> starting at <paramref name="offset"/> into <paramref name="dest"/>; returns the page status.</summary>

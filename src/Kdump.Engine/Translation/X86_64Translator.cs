@@ -99,6 +99,9 @@ public sealed partial class X86_64Translator : IAddressTranslator
         return o;
     }
 
+    /// <summary>Forgets cached translations.</summary>
+    public void ClearCache() => _cache.Clear();
+
     /// <summary>The physical address of a kernel-image (text/data/bss) address: va - __START_KERNEL_map + phys_base.</summary>
     public bool TryKernelImageToPhysical(ulong va, out ulong pa)
     {

@@ -192,6 +192,8 @@ internal sealed class TranslationCache
         return false;
     }
 
+    public void Clear() { lock (_lock) _map.Clear(); }
+
     public void Add(ulong root, ulong va, ulong pa, ulong pageSize)
     {
         lock (_lock)

@@ -9,6 +9,7 @@ namespace Kdump.Engine.Tests;
 public sealed class FakeKernelMemory : IKernelMemory
 {
     private readonly List<(ulong Va, byte[] Data)> _regions = new();
+    public IReadOnlyList<(ulong Va, byte[] Data)> Regions => _regions;
     /// <summary>Maps bytes at va; like real memory the region is padded to whole 4 KiB pages.</summary>
     public void Add(ulong va, byte[] data)
     {

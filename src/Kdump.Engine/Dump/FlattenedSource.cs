@@ -1,0 +1,160 @@
+using System.Buffers.Binary;
+
+namespace Kdump.Engine.Dump;
+
+/// <summary>
+/// makedumpfile's flattened format (makedumpfile -F; QEMU kdump-*) read in place as the "rearranged file" it
+/// describes. A 4096-byte big-endian header ("makedumpfile", type 1, version 1) is followed by records
+/// {i64 offset; i64 size; size bytes} (big-endian) meaning "these bytes go at offset"; offset -1 ends the stream.
+/// Opening reads only the 16-byte record headers (one sequential pass, seeking over the data) and sorts them.
+/// </summary>
+internal sealed class FlattenedSource : IByteSource
+{
+    public const int HeaderSize = 4096;
+    private static ReadOnlySpan<byte> Signature => "makedumpfile\0\0\0\0"u8;
+
+    /// <summary>A record: rearranged-file offset, length, and where its data sits in the flattened file.</summary>
+    internal readonly record struct Record(long Offset, long Length, long FileOffset);
+
+    private readonly IByteSource _file;
+    private readonly Record[] _records;
+    private readonly long[] _starts;
+
+    public string Path => _file.Path;
+    public long Length { get; }
+    public int RecordCount => _records.Length;
+    internal IReadOnlyList<Record> Records => _records;
+
+    public static bool Sniff(ReadOnlySpan<byte> head) => head.Length >= 16 && head[..16].SequenceEqual(Signature);
+
+    public FlattenedSource(IByteSource file, DumpLimits limits, bool force, EngineHost host)
+    {
+        _file = file;
+        string path = file.Path;
+        Span<byte> h = stackalloc byte[32];
+        file.ReadExactly(0, h, "flattened header");
+        long type = BinaryPrimitives.ReadInt64BigEndian(h[16..]), version = BinaryPrimitives.ReadInt64BigEndian(h[24..]);
+        if (type != 1) throw DumpErrors.Corrupt(path, "flattened header type", $"is {type}, expected 1 (TYPE_FLAT_HEADER)");
+        if (version != 1) throw DumpErrors.FormatUnsupported(path, $"flattened format version {version} is not supported (only 1)");
+        if (file.Length < HeaderSize + 16) throw DumpErrors.Truncated(path, "first flattened record", HeaderSize, 16);
+
+        var list = new List<Record>();
+        var buf = new byte[1 << 16];
+        long bufStart = -1;
+        int bufLen = 0;
+        long pos = HeaderSize, end = 0;
+        bool sorted = true, ended = false;
+        while (true)
+        {
+            host.Cancellation.ThrowIfCancellationRequested();
+            if (pos + 16 > file.Length) break;
+            if (bufStart < 0 || pos < bufStart || pos + 16 > bufStart + bufLen)
+            {
+                bufStart = pos;
+                bufLen = file.Read(pos, buf);
+            }
+            var rh = buf.AsSpan((int)(pos - bufStart), 16);
+            long off = BinaryPrimitives.ReadInt64BigEndian(rh), size = BinaryPrimitives.ReadInt64BigEndian(rh[8..]);
+            if (off == -1) { ended = true; break; }
+            if (off < 0 || off > limits.MaxRearrangedBytes)
+                throw DumpErrors.Corrupt(path, $"flattened record {list.Count} offset", $"is {off} (at file offset 0x{pos:x})");
+            if (size < 0 || size > limits.MaxFlattenedRecordBytes || off + size > limits.MaxRearrangedBytes)
+                throw DumpErrors.Corrupt(path, $"flattened record {list.Count} size", $"is {size} (at file offset 0x{pos:x})");
+            if (pos + 16 + size > file.Length)
+            {
+                if (!force) throw DumpErrors.Corrupt(path, $"flattened record {list.Count} size", $"({size} bytes at file offset 0x{pos + 16:x}) runs past the end of the {file.Length}-byte file (truncated stream? -Force opens what is there)");
+                host.Warning($"'{path}': the flattened stream is truncated at record {list.Count}; later data is missing.");
+                break;
+            }
+            if (list.Count >= limits.MaxFlattenedRecords) throw DumpErrors.Limit(path, "flattened records", $"exceed {limits.MaxFlattenedRecords}");
+            if (size > 0)
+            {
+                if (list.Count > 0 && off < list[^1].Offset) sorted = false;
+                list.Add(new Record(off, size, pos + 16));
+                end = Math.Max(end, off + size);
+            }
+            pos += 16 + size;
+        }
+        if (!ended && !force && pos + 16 > file.Length)
+            host.Warning($"'{path}': the flattened stream has no end marker (the dump may be incomplete).");
+
+        var arr = list.ToArray();
+        if (!sorted) Array.Sort(arr, (a, b) => a.Offset.CompareTo(b.Offset));
+        _records = ResolveOverlaps(arr, path, force, host);
+        _starts = _records.Select(r => r.Offset).ToArray();
+        Length = end;
+    }
+
+    /// <summary>Overlapping records are not written by makedumpfile or QEMU: an error, or with -Force the later record wins.</summary>
+    private static Record[] ResolveOverlaps(Record[] arr, string path, bool force, EngineHost host)
+    {
+        for (int i = 1; i < arr.Length; i++)
+        {
+            if (arr[i].Offset < arr[i - 1].Offset + arr[i - 1].Length)
+            {
+                if (!force)
+                    throw DumpErrors.Corrupt(path, "flattened records", $"overlap: [0x{arr[i - 1].Offset:x}, +{arr[i - 1].Length}) from file offset 0x{arr[i - 1].FileOffset:x} and [0x{arr[i].Offset:x}, +{arr[i].Length}) from 0x{arr[i].FileOffset:x} (-Force lets the later record win)");
+                host.Warning($"'{path}': flattened records overlap; the later record wins, as makedumpfile -R would write it.");
+                return LaterWins(arr);
+            }
+        }
+        return arr;
+    }
+
+    private static Record[] LaterWins(Record[] sortedByOffset)
+    {
+        // Paint in stream order (file offset), keeping non-overlapping pieces.
+        var byStream = sortedByOffset.OrderBy(r => r.FileOffset).ToArray();
+        var pieces = new SortedList<long, Record>();
+        foreach (var r in byStream)
+        {
+            long s = r.Offset, e = r.Offset + r.Length;
+            var keys = pieces.Keys.ToList();
+            foreach (var k in keys)
+            {
+                var p = pieces[k];
+                long ps = p.Offset, pe = p.Offset + p.Length;
+                if (pe <= s || ps >= e) continue;
+                pieces.Remove(k);
+                if (ps < s) pieces[ps] = new Record(ps, s - ps, p.FileOffset);
+                if (pe > e) pieces[e] = new Record(e, pe - e, p.FileOffset + (e - ps));
+            }
+            pieces[s] = r;
+        }
+        return pieces.Values.ToArray();
+    }
+
+    public int Read(long offset, Span<byte> destination)
+    {
+        if (offset < 0 || offset >= Length || destination.IsEmpty) return 0;
+        int want = (int)Math.Min(destination.Length, Length - offset);
+        var dest = destination[..want];
+        int i = Array.BinarySearch(_starts, offset);
+        if (i < 0) i = ~i - 1;
+        long cur = offset;
+        int done = 0;
+        if (i < 0) i = 0;
+        for (; done < want && i < _records.Length; i++)
+        {
+            var r = _records[i];
+            long rEnd = r.Offset + r.Length;
+            if (rEnd <= cur) continue;
+            if (r.Offset > cur)
+            {
+                // A hole in the rearranged file (never written) reads as zeros, as in the rearranged twin.
+                int gap = (int)Math.Min(r.Offset - cur, want - done);
+                dest.Slice(done, gap).Clear();
+                done += gap; cur += gap;
+                if (done >= want) break;
+            }
+            int n = (int)Math.Min(rEnd - cur, want - done);
+            int got = _file.Read(r.FileOffset + (cur - r.Offset), dest.Slice(done, n));
+            done += got; cur += got;
+            if (got < n) return done;
+        }
+        if (done < want) { dest[done..].Clear(); done = want; }
+        return done;
+    }
+
+    public void Dispose() => _file.Dispose();
+}
