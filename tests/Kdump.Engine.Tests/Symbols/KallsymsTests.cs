@@ -107,6 +107,7 @@ public class KallsymsTests
         sw.Stop();
         Assert.Equal(100_001, t.Count);
         Assert.Equal(Text + 0x10 + 77_777UL * 16, t.FindByName("sym_77777_task_init_")!.Address);
-        Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
+        // generous bound: catches quadratic behaviour even on a loaded 2-core machine; bench/Open-Kernel.ps1 measures real speed
+        Assert.True(sw.ElapsedMilliseconds < 5000, $"took {sw.ElapsedMilliseconds} ms");
     }
 }
