@@ -168,6 +168,28 @@ public sealed partial class VmlinuxFile : IDisposable
     /// <summary>The best type finder the file offers: DWARF when present, else BTF; null when neither.</summary>
     public ITypeFinder? GetTypeFinder() => HasDwarf ? GetDwarfTypeFinder() : GetBtfTypeFinder();
 
+    /// <summary>
+    /// Like <see cref="GetTypeFinder"/>, but the DWARF index (or BTF parse) is built on the first lookup, so
+    /// opening a dump with a vmlinux stays fast when only symbols are needed. Null when the file has no types.
+    /// </summary>
+    public ITypeFinder? CreateLazyTypeFinder() => HasDwarf || HasBtf ? new DeferredTypeFinder(this) : null;
+
+    private sealed class DeferredTypeFinder : ITypeFinder
+    {
+        private readonly VmlinuxFile _file;
+        public DeferredTypeFinder(VmlinuxFile file) { _file = file; }
+        private ITypeFinder? Inner => _file.GetTypeFinder();
+        public string Source => _file.HasDwarf ? $"DWARF {_file.DebugFilePath ?? _file.Path}" : $"BTF in {_file.Path} (.BTF section)";
+        public KType? FindType(TypeKind kind, string name) => Inner?.FindType(kind, name);
+        public KType? FindVariableType(string name) => Inner?.FindVariableType(name);
+        public bool TryFindEnumerator(string name, out long value)
+        {
+            if (Inner is { } f) return f.TryFindEnumerator(name, out value);
+            value = 0;
+            return false;
+        }
+    }
+
     /// <summary>A copy of the .BTF section (raw BTF for the BTF parser), or null.</summary>
     public byte[]? ReadBtf()
     {

@@ -135,7 +135,7 @@ public sealed class ElfWriter
 
     public string WriteTemp(string? dir = null, string name = "vmlinux")
     {
-        dir ??= Directory.CreateTempSubdirectory("kdump-elf-").FullName;
+        dir ??= TempFiles.NewDirectory();
         var path = Path.Combine(dir, name);
         File.WriteAllBytes(path, Build());
         return path;

@@ -95,7 +95,7 @@ public class VmlinuxFileTests
     [Fact]
     public void DebugFileIsFoundByBuildIdBesideStrippedImage()
     {
-        var dir = Directory.CreateTempSubdirectory("kdump-dbg-").FullName;
+        var dir = Dwarf.TempFiles.NewDirectory();
         var image = SampleVmlinux.Write(SampleVmlinux.Writer(symbols: false, dwarf: false), dir, "vmlinux-6.1.0-18-amd64");
         // a debug-only file: .rodata is NOBITS, DWARF and symbols present, same build-id
         var debugDir = Path.Combine(dir, "debug");
@@ -114,7 +114,7 @@ public class VmlinuxFileTests
     [Fact]
     public void DebugFileWithAnotherBuildIdIsRefused()
     {
-        var dir = Directory.CreateTempSubdirectory("kdump-dbg-").FullName;
+        var dir = Dwarf.TempFiles.NewDirectory();
         var image = SampleVmlinux.Write(SampleVmlinux.Writer(symbols: false, dwarf: false), dir, "vmlinux");
         var other = SampleVmlinux.Write(SampleVmlinux.Writer(buildId: new byte[20]), dir, "vmlinux.debug");
         var ex = Assert.Throws<KdumpException>(() => VmlinuxFile.Open(image, debugFile: other));
@@ -136,7 +136,7 @@ public class VmlinuxFileTests
     [InlineData(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, "VmlinuxFormatUnsupported")]
     public void BadFilesAreRefused(byte[] bytes, string errorId)
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("kdump-bad-").FullName, "vmlinux");
+        var path = Path.Combine(Dwarf.TempFiles.NewDirectory(), "vmlinux");
         File.WriteAllBytes(path, bytes);
         Assert.Equal(errorId, Assert.Throws<KdumpException>(() => VmlinuxFile.Open(path)).ErrorId);
     }
@@ -153,8 +153,31 @@ public class VmlinuxFileTests
     public void TruncatedSectionTableIsInvalid()
     {
         var bytes = SampleVmlinux.Writer().Build();
-        var path = Path.Combine(Directory.CreateTempSubdirectory("kdump-bad-").FullName, "vmlinux");
+        var path = Path.Combine(Dwarf.TempFiles.NewDirectory(), "vmlinux");
         File.WriteAllBytes(path, bytes[..(bytes.Length - 100)]);
         Assert.Equal("VmlinuxInvalid", Assert.Throws<KdumpException>(() => VmlinuxFile.Open(path)).ErrorId);
+    }
+}
+
+public class VmlinuxLazyTypeFinderTests
+{
+    [Fact]
+    public void LazyFinderDefersTheIndexUntilFirstLookup()
+    {
+        using var v = VmlinuxFile.Open(SampleVmlinux.Write(SampleVmlinux.Writer()));
+        var lazy = v.CreateLazyTypeFinder()!;
+        Assert.StartsWith("DWARF ", lazy.Source);
+        Assert.Equal(48UL, lazy.FindType(TypeKind.Struct, "node")!.Size);
+        Assert.True(lazy.TryFindEnumerator("NODE_BUSY", out var busy));
+        Assert.Equal(2, busy);
+        Assert.Equal("struct node", lazy.FindVariableType("node_head")!.DisplayName);
+    }
+
+    [Fact]
+    public void NoTypesNoLazyFinder()
+    {
+        using var v = VmlinuxFile.Open(SampleVmlinux.Write(SampleVmlinux.Writer(dwarf: false)));
+        Assert.Null(v.CreateLazyTypeFinder());
+        Assert.Null(v.GetTypeFinder());
     }
 }
