@@ -100,3 +100,58 @@ public class DwarfCorruptionTests
         }
     }
 }
+
+public class ElfSectionTests
+{
+    [Fact]
+    public void NoDebugInfoMeansNoFinder()
+    {
+        var e = new ElfWriter();
+        e.Add(".text", new byte[8], ElfWriter.ShtProgbits, ElfWriter.ShfAlloc | ElfWriter.ShfExec);
+        Assert.Null(DwarfTypeFinder.TryOpen(ElfImage.FromBytes(e.Build(), "x")));
+    }
+
+    [Fact]
+    public void MissingAbbrevSectionIsDwarfInvalid()
+    {
+        var (info, _, str, _) = SampleDwarf.Build(4);
+        var e = new ElfWriter();
+        e.Add(".debug_info", info); e.Add(".debug_str", str);
+        // unit headers are fine; the abbreviations are needed as soon as the index reads a unit
+        var ex = Assert.Throws<KdumpException>(() => DwarfTypeFinderTests.Open(e.Build()));
+        Assert.Equal("DwarfInvalid", ex.ErrorId);
+        Assert.Contains(".debug_abbrev", ex.Message);
+    }
+
+    [Fact]
+    public void UnknownCompressionAndCorruptPayload()
+    {
+        var (info, abbrev, str, _) = SampleDwarf.Build(5);
+        var e = new ElfWriter();
+        var s = e.AddCompressed(".debug_info", info, 1);
+        e.Add(".debug_abbrev", abbrev); e.Add(".debug_str", str);
+        s.Data[0] = 7; // ch_type
+        var ex = Assert.Throws<KdumpException>(() => DwarfTypeFinderTests.Open(e.Build()));
+        Assert.Equal("VmlinuxFormatUnsupported", ex.ErrorId);
+        s.Data[0] = 1;
+        for (int i = 30; i < s.Data.Length; i++) s.Data[i] ^= 0x5a;
+        Assert.Equal("VmlinuxInvalid", Assert.Throws<KdumpException>(() => DwarfTypeFinderTests.Open(e.Build())).ErrorId);
+        s.Data[0] = 2; // zstd header over a zlib stream
+        Assert.Equal("VmlinuxInvalid", Assert.Throws<KdumpException>(() => DwarfTypeFinderTests.Open(e.Build())).ErrorId);
+    }
+
+    [Fact]
+    public void SectionPastEndOfFileIsInvalid()
+    {
+        var (info, abbrev, str, _) = SampleDwarf.Build(5);
+        var e = new ElfWriter();
+        e.Add(".debug_info", info); e.Add(".debug_abbrev", abbrev); e.Add(".debug_str", str);
+        var bytes = e.Build();
+        var img = ElfImage.FromBytes(bytes, "x");
+        var sec = img.FindSection(".debug_info")!;
+        // patch sh_size of .debug_info to run past the end
+        long shoff = BitConverter.ToInt64(bytes, 40);
+        BitConverter.GetBytes((ulong)bytes.Length).CopyTo(bytes, shoff + sec.Index * 64 + 32);
+        Assert.Equal("VmlinuxInvalid", Assert.Throws<KdumpException>(() => DwarfTypeFinderTests.Open(bytes)).ErrorId);
+    }
+}

@@ -102,25 +102,24 @@ internal sealed unsafe class ElfImage : IDisposable
         long len = fs.Length;
         if (len < 64) { fs.Dispose(); throw new KdumpException("VmlinuxInvalid", KdumpErrorKind.InvalidData, $"'{path}' is not an ELF file (only {len} bytes).", path); }
         MemoryMappedFile? map = null; MemoryMappedViewAccessor? view = null;
+        bool acquired = false;
         try
         {
             map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* p = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            acquired = true;
             p += view.PointerOffset;
             return new ElfImage(path, len, p, map, view, null);
         }
-        catch (Exception e) when (e is not KdumpException)
+        catch (Exception e)
         {
-            view?.SafeMemoryMappedViewHandle.ReleasePointer(); view?.Dispose(); map?.Dispose(); fs.Dispose();
+            if (acquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            view?.Dispose();
+            if (map is not null) map.Dispose(); else fs.Dispose();
+            if (e is KdumpException) throw;
             throw new KdumpException("VmlinuxUnreadable", KdumpErrorKind.ReadError, $"Cannot map '{path}': {e.Message}", path, e);
-        }
-        catch
-        {
-            if (view is not null) { view.SafeMemoryMappedViewHandle.ReleasePointer(); view.Dispose(); }
-            map?.Dispose();
-            throw;
         }
     }
 
