@@ -27,7 +27,7 @@ public static class SampleDwarf
         var sizet = N(new Die(DwTag.Typedef), "size_t").Type(ulong_);
 
         var node = N(new Die(DwTag.StructureType), "node").Size(48);
-        var nodePtr = new Die(DwTag.PointerType).Size(8).Type(node);
+        var nodePtr = new Die(DwTag.PointerType).A(DwAt.ByteSize, version >= 5 ? DwForm.ImplicitConst : DwForm.Data1, 8UL).Type(node);
         var constChar = new Die(DwTag.ConstType).Type(char_);
         var constCharPtr = new Die(DwTag.PointerType).Size(8).Type(constChar);
         var volatileUlong = new Die(DwTag.VolatileType).Type(ulong_);
@@ -64,8 +64,8 @@ public static class SampleDwarf
                     .A(DwAt.DataMemberLocation, DwForm.Data1, 24UL);
         }
         node.Add(
-            N(new Die(DwTag.Member), "id").Type(u32).A(DwAt.DataMemberLocation, DwForm.Data1, 0UL),
-            N(new Die(DwTag.Member), "state").Type(state).A(DwAt.DataMemberLocation, DwForm.Data1, 4UL),
+            N(new Die(DwTag.Member), "id").Type(u32).A(DwAt.DataMemberLocation, version >= 5 ? DwForm.ImplicitConst : DwForm.Data1, 0UL),
+            N(new Die(DwTag.Member), "state").Type(state).A(DwAt.DataMemberLocation, version >= 5 ? DwForm.ImplicitConst : DwForm.Data1, 4UL),
             N(new Die(DwTag.Member), "next").Type(nodePtr).A(DwAt.DataMemberLocation, DwForm.Exprloc, new byte[] { DwOp.PlusUconst, 8 }),
             N(new Die(DwTag.Member), "name").Type(constCharPtr).A(DwAt.DataMemberLocation, DwForm.Block1, new byte[] { DwOp.PlusUconst, 16 }),
             Bitfield("low", 3, 24 * 8),
