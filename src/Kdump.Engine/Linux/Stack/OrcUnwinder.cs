@@ -167,6 +167,7 @@ public sealed class OrcUnwinder
                 case OrcType.Call:
                     slot = prevSp - 8;
                     if (!ReadStack(slot, out newIp)) { warnings.Add($"Cannot read a return address at 0x{slot:x}; the trace ends there."); goto done; }
+                    if (newIp == 0) goto done; // a zero return address ends a frame-pointer chain
                     newSp = prevSp;
                     signal = false;
                     break;
