@@ -60,6 +60,8 @@ public class TaskFilesTests
         int compared = 0;
         foreach (var proc in all)
         {
+            // init moved its stdout to /dev/ttyS1 after the sampling (crash and we both see ttyS1): compare the workload only
+            if (proc.GetProperty("pid").GetInt32() == 1) continue;
             var task = Table.FindByPid(proc.GetProperty("pid").GetInt32()).Single();
             var files = TaskFiles.Read(SampleDump.Vmcore.Kernel, task).Files.ToDictionary(f => f.Fd);
             foreach (var fd in proc.GetProperty("fds").EnumerateArray())
