@@ -29,6 +29,13 @@ function Invoke-Native([string] $What, [scriptblock] $Command) {
     if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE" }
 }
 
+# The pwsh running this script: a local .NET tool runs as 'dotnet pwsh.dll', so start children the same way.
+function Invoke-ChildPwsh([string[]] $Arguments) {
+    $exe = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { & $exe (Join-Path $PSHOME 'pwsh.dll') @Arguments }
+    else { & $exe @Arguments }
+}
+
 function Invoke-Build {
     Write-Host "==> Build ($Configuration)"
     if (Test-Path $ModuleDir) { Remove-Item $ModuleDir -Recurse -Force }
@@ -97,7 +104,7 @@ function Invoke-Test {
         [xml]$t = Get-Content -Raw $trx
         $c = $t.TestRun.ResultSummary.Counters
         $xPass = [int]$c.passed; $xFail = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
-        $xSkip = [int]$c.notExecuted
+        $xSkip = [int]$c.total - [int]$c.executed
     } elseif ($xunitExit -ne 0) { $xFail = 1 }
 
     Write-Host '==> Pester (tests/Pester, against the built module)'
@@ -106,8 +113,7 @@ function Invoke-Test {
     $pesterPsd1 = Join-Path $nugetRoot "pester/$PesterVersion/tools/Pester.psd1"
     if (-not (Test-Path $pesterPsd1)) { throw "Pester $PesterVersion was not restored to $pesterPsd1" }
     $pesterJson = Join-Path $results 'pester.json'
-    $pwsh = (Get-Process -Id $PID).Path
-    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Pester/Invoke-Pester.ps1') -PesterPath $pesterPsd1 -ModulePath $ModuleDir -ResultPath $pesterJson
+    Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Pester/Invoke-Pester.ps1'), '-PesterPath', $pesterPsd1, '-ModulePath', $ModuleDir, '-ResultPath', $pesterJson)
     $pPass = 0; $pFail = 0; $pSkip = 0
     if (Test-Path $pesterJson) {
         $p = Get-Content -Raw $pesterJson | ConvertFrom-Json
@@ -117,23 +123,23 @@ function Invoke-Test {
     $passed = $xPass + $pPass; $failed = $xFail + $pFail; $skipped = $xSkip + $pSkip
     Write-Host "xUnit: $xPass passed, $xFail failed, $xSkip skipped; Pester: $pPass passed, $pFail failed, $pSkip skipped"
     Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
-    if ($failed -gt 0 -or $xunitExit -ne 0 -and $xFail -eq 0 -and $xPass -eq 0) { exit 1 }
+    if ($failed -gt 0 -or ($xunitExit -ne 0 -and $xFail -eq 0)) { exit 1 }
 }
 
 function Invoke-Demo {
     if (-not (Test-Path (Join-Path $ModuleDir 'Kdump.psd1'))) { Invoke-Build }
-    $pwsh = (Get-Process -Id $PID).Path
-    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Demo.ps1') -ModulePath $ModuleDir -SamplesPath (Join-Path $Root 'samples')
+    Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Demo.ps1'), '-ModulePath', $ModuleDir, '-SamplesPath', (Join-Path $Root 'samples'))
     if ($LASTEXITCODE -ne 0) { throw "Demo failed with exit code $LASTEXITCODE" }
 }
 
 function Invoke-Bench {
     if (-not (Test-Path (Join-Path $ModuleDir 'Kdump.psd1'))) { Invoke-Build }
     $fx = if ($SkipFixtures) { $null } else { Get-FixtureDir }
-    $pwsh = (Get-Process -Id $PID).Path
     foreach ($b in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.ps1' | Sort-Object Name) {
         Write-Host "==> Bench $($b.Name)"
-        & $pwsh -NoProfile -NonInteractive -File $b.FullName -ModulePath $ModuleDir -FixturesPath $fx -SamplesPath (Join-Path $Root 'samples')
+        $benchArgs = @('-NoProfile', '-NonInteractive', '-File', $b.FullName, '-ModulePath', $ModuleDir, '-SamplesPath', (Join-Path $Root 'samples'))
+        if ($fx) { $benchArgs += @('-FixturesPath', $fx) }
+        Invoke-ChildPwsh $benchArgs
     }
 }
 

@@ -21,10 +21,12 @@ public sealed class ConvertCrashAddressCommand : VmcoreCommandBase
     /// <summary>The addresses to translate.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("VirtualAddress")]
+    [AddressTransformation]
     public ulong[] Address { get; set; } = Array.Empty<ulong>();
 
     /// <summary>A user address space: the page-table root (mm->pgd) as a kernel virtual address or a physical address.</summary>
     [Parameter(Mandatory = true, ParameterSetName = UserSet, ValueFromPipelineByPropertyName = true)]
+    [AddressTransformation]
     public ulong Pgd { get; set; }
 
     /// <summary>The addresses are physical: return their direct-map kernel virtual addresses (ptov).</summary>

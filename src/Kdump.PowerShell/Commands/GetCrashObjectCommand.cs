@@ -22,6 +22,7 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
 
     /// <summary>Kernel virtual addresses of objects of -Type.</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = AddressSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [AddressTransformation]
     public ulong[] Address { get; set; } = Array.Empty<ulong>();
 
     /// <summary>A global variable by symbol name (e.g. init_task).</summary>

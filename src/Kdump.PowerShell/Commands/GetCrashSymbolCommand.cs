@@ -24,6 +24,7 @@ public sealed class GetCrashSymbolCommand : VmcoreCommandBase
 
     /// <summary>Addresses to place: the nearest symbol at or below each, with the offset.</summary>
     [Parameter(Mandatory = true, ParameterSetName = AddressSet, ValueFromPipelineByPropertyName = true)]
+    [AddressTransformation]
     public ulong[] Address { get; set; } = Array.Empty<ulong>();
 
     protected override void ProcessRecord()

@@ -23,11 +23,13 @@ public sealed class ReadCrashMemoryCommand : VmcoreCommandBase
     private const string SymbolSet = "Symbol";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PhysicalSet, ValueFromPipelineByPropertyName = true)]
+    [AddressTransformation]
     public ulong PhysicalAddress { get; set; }
 
     /// <summary>A kernel virtual address (direct map, kernel image, vmalloc, modules, per-CPU areas).</summary>
     [Parameter(Mandatory = true, ParameterSetName = VirtualSet, ValueFromPipelineByPropertyName = true)]
     [Alias("VirtualAddress")]
+    [AddressTransformation]
     public ulong Address { get; set; }
 
     /// <summary>A kernel symbol whose memory to read.</summary>
