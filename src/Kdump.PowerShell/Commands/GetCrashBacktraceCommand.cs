@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Kdump.Engine;
 using Kdump.Engine.Linux.Stack;
+using Kdump.Engine.Linux.Tasks;
 using Kdump.Engine.Model;
 using Kdump.Engine.Program;
 
@@ -40,46 +41,53 @@ public sealed class GetCrashBacktraceCommand : VmcoreCommandBase
         int? panicCpu = null;
         if (!TryEngine(() => { bt = new Backtracer(k!, v); panicCpu = BacktraceTargets.PanicCpu(k!, v.PanicCpu); foreach (var n in bt.Notes) WriteVerbose(n); }, v)) return;
 
-        var tasks = new List<ulong>();
+        TaskTable? table = null;
+        if (!TryEngine(() => table = TaskTable.Get(k!, v, panicCpu, Cancellation), v)) return;
+        foreach (var w in table!.Warnings) WriteVerbose(w);
+        var tasks = new List<BacktraceTarget>();
+        BacktraceTarget Target(CrashProcess p) => new(p.Task, p.Pid, p.Command, p.Cpu, p.IsActive, p.IsPanicTask);
         if (All.IsPresent)
         {
-            int n = BacktraceTargets.CpuCount(k!);
-            for (int cpu = 0; cpu < n; cpu++)
+            for (int cpu = 0; cpu < table.ActiveTasks.Count; cpu++)
             {
-                int c = cpu;
-                ulong? t = null;
-                if (!TryEngine(() => t = BacktraceTargets.ActiveTask(k!, c), c)) continue;
-                if (t is { } addr && addr != 0) tasks.Add(addr);
-                else WriteKdumpError(new KdumpException("TaskNotFound", KdumpErrorKind.NotFound, $"No running task is known for CPU {c}.", c));
+                if (table.ActiveTask(cpu) is { } p) tasks.Add(Target(p));
+                else WriteKdumpError(new KdumpException("TaskNotFound", KdumpErrorKind.NotFound, $"No running task is known for CPU {cpu}.", cpu));
             }
         }
-        else if (Task is { Length: > 0 }) tasks.AddRange(Task);
+        else if (Task is { Length: > 0 })
+        {
+            foreach (var t in Task)
+            {
+                if (table.FindByAddress(t) is { } p) { tasks.Add(Target(p)); continue; }
+                BacktraceTarget? target = null;
+                if (TryEngine(() => target = BacktraceTargets.ForTask(k!, t, panicCpu), t)) tasks.Add(target!.Value);
+            }
+        }
         else if (Pid is { Length: > 0 })
         {
             foreach (var pid in Pid)
             {
-                List<ulong>? found = null;
-                if (!TryEngine(() => found = BacktraceTargets.FindByPid(k!, pid, Cancellation), pid)) continue;
-                if (found!.Count == 0) WriteKdumpError(new KdumpException("TaskNotFound", KdumpErrorKind.NotFound, $"No task has pid {pid}.", pid));
-                tasks.AddRange(found);
+                var found = table.FindByPid(pid);
+                if (found.Count == 0) WriteKdumpError(new KdumpException("TaskNotFound", KdumpErrorKind.NotFound, $"No task has pid {pid}.", pid));
+                tasks.AddRange(found.Select(Target));
             }
         }
         else
         {
-            if (panicCpu is not { } pc || BacktraceTargets.ActiveTask(k!, pc) is not { } pt || pt == 0)
+            if (table.PanicTask is not { } pt)
             {
                 WriteKdumpError(new KdumpException("PanicTaskUnknown", KdumpErrorKind.NotFound,
                     "The dump does not say which task panicked (panic_cpu is not set). Use -All, -Pid or -Task.", v));
                 return;
             }
-            tasks.Add(pt);
+            tasks.Add(Target(pt));
         }
 
         foreach (var task in tasks)
         {
             Cancellation.ThrowIfCancellationRequested();
             CrashBacktrace? trace = null;
-            if (!TryEngine(() => trace = bt!.Trace(BacktraceTargets.ForTask(k!, task, panicCpu), Cancellation), task)) continue;
+            if (!TryEngine(() => trace = bt!.Trace(task, Cancellation), task.Task)) continue;
             foreach (var w in trace!.Warnings) WriteWarning($"PID {trace.Pid} ({trace.Command}): {w}");
             WriteObject(trace);
         }
