@@ -76,6 +76,8 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
                 }
             }
             else _notes.Add("kallsyms: VMCOREINFO has no kallsyms symbols (Linux < 6.0 or no VMCOREINFO)");
+            // Module symbols from each module's own kallsyms; read lazily on the first lookup that reaches them.
+            SymbolFinders.Add(new Linux.Modules.ModuleSymbolFinder(this));
             if (VmcoreInfo is not null) SymbolFinders.Add(new VmcoreInfoSymbols(VmcoreInfo));
         }
     }
