@@ -182,10 +182,22 @@ public class RealBacktraceTests
         if (!File.Exists(path)) return;
         var (v, k) = Open(path);
         using var _ = v;
+        // crash's answers must come from THIS capture (task addresses differ per boot): the generator writes them
+        // when the debuginfo vmlinux is available. Without them, every task must still trace without error.
+        var refDir = Path.Combine(dir, "crash-kexec");
+        if (!File.Exists(Path.Combine(refDir, "bt-all.txt")))
+        {
+            foreach (var t in Kdump.Engine.Linux.Tasks.TaskTable.Build(k).Tasks)
+                Assert.NotEmpty(Trace(v, k, t.Task).Frames);
+            return;
+        }
         var diffs = new List<string>();
-        var crash = CrashBtText.Parse(File.ReadAllText(Here("crash-foreach-bt-kexec.txt")));
-        foreach (var c in crash) diffs.AddRange(Compare(c, Trace(v, k, c.Task), k));
-        var all = CrashBtText.Parse(File.ReadAllText(Path.Combine(dir, "crash-kexec", "bt-all.txt")));
+        if (File.Exists(Path.Combine(refDir, "foreach-bt.txt")))
+        {
+            var crash = CrashBtText.Parse(File.ReadAllText(Path.Combine(refDir, "foreach-bt.txt")));
+            foreach (var c in crash) diffs.AddRange(Compare(c, Trace(v, k, c.Task), k));
+        }
+        var all = CrashBtText.Parse(File.ReadAllText(Path.Combine(refDir, "bt-all.txt")));
         foreach (var c in all)
         {
             var ours = Trace(v, k, c.Task);
