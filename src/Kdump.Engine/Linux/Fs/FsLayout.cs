@@ -1,0 +1,53 @@
+using Kdump.Engine.Program;
+using Kdump.Engine.Types;
+
+namespace Kdump.Engine.Linux.Fs;
+
+/// <summary>Offsets of the VFS structures the file and path helpers read, from the program's type finder.</summary>
+internal sealed class FsLayout
+{
+    public readonly ulong FilePath, FileInode, FilePos, FileFlags, FileMode, FilePrivate;
+    public readonly ulong DentryParent, DentryName, DentryInode, QstrName, QstrLen;
+    public readonly ulong MountMnt, MountParent, MountMountpoint, VfsRoot, VfsSb;
+    public readonly ulong InodeMode, InodeIno, InodeSb, SbMagic, SbType, FsTypeName;
+    public readonly ulong FilesFdt, FdtMaxFds, FdtFd, FsRoot, FsPwd;
+    public readonly ulong? SocketSk, SockProt, ProtoName;
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<KernelProgram, FsLayout> s_cache = new();
+
+    public static FsLayout For(KernelProgram p)
+    {
+        lock (s_cache)
+        {
+            if (!s_cache.TryGetValue(p, out var l)) { l = new FsLayout(p); s_cache.AddOrUpdate(p, l); }
+            return l;
+        }
+    }
+
+    private FsLayout(KernelProgram p)
+    {
+        var file = p.FindType("struct file"); var dentry = p.FindType("struct dentry"); var qstr = p.FindType("struct qstr");
+        var mount = p.FindType("struct mount"); var vfs = p.FindType("struct vfsmount"); var inode = p.FindType("struct inode");
+        var sb = p.FindType("struct super_block"); var files = p.FindType("struct files_struct"); var fdt = p.FindType("struct fdtable");
+        var fs = p.FindType("struct fs_struct"); var fst = p.FindType("struct file_system_type");
+        FilePath = Off(file, "f_path"); FileInode = Off(file, "f_inode"); FilePos = Off(file, "f_pos"); FileFlags = Off(file, "f_flags");
+        FileMode = Off(file, "f_mode"); FilePrivate = Off(file, "private_data");
+        DentryParent = Off(dentry, "d_parent"); DentryName = Off(dentry, "d_name"); DentryInode = Off(dentry, "d_inode");
+        QstrName = Off(qstr, "name"); QstrLen = Off(qstr, "len");
+        MountMnt = Off(mount, "mnt"); MountParent = Off(mount, "mnt_parent"); MountMountpoint = Off(mount, "mnt_mountpoint");
+        VfsRoot = Off(vfs, "mnt_root"); VfsSb = Off(vfs, "mnt_sb");
+        InodeMode = Off(inode, "i_mode"); InodeIno = Off(inode, "i_ino"); InodeSb = Off(inode, "i_sb");
+        SbMagic = Off(sb, "s_magic"); SbType = Off(sb, "s_type"); FsTypeName = Off(fst, "name");
+        FilesFdt = Off(files, "fdt"); FdtMaxFds = Off(fdt, "max_fds"); FdtFd = Off(fdt, "fd");
+        FsRoot = Off(fs, "root"); FsPwd = Off(fs, "pwd");
+        try
+        {
+            SocketSk = Off(p.FindType("struct socket"), "sk");
+            SockProt = Off(p.FindType("struct sock"), "__sk_common.skc_prot");
+            ProtoName = Off(p.FindType("struct proto"), "name");
+        }
+        catch (KdumpException) { SocketSk = SockProt = ProtoName = null; }
+    }
+
+    private static ulong Off(KType t, string member) => KernelObject.MemberOffset(t, member);
+}

@@ -1,0 +1,51 @@
+using Kdump.Engine.Program;
+using Kdump.Engine.Types;
+
+namespace Kdump.Engine.Linux.Tasks;
+
+/// <summary>
+/// Member offsets of task_struct (and what hangs off it) resolved once from whatever type finder the program has
+/// (BTF from the dump or DWARF), so walking thousands of tasks reads fields directly. Members that moved between
+/// kernel versions are optional: __state/state, thread_info.cpu/cpu, signal->thread_head/thread_group.
+/// </summary>
+internal sealed class TaskLayout
+{
+    public KType TaskType { get; }
+    public ulong Size { get; }
+    public ulong Tasks, Pid, Tgid, Flags, RealParent, GroupLeader, Mm, Comm, Signal, ExitState, State;
+    public int StateSize, CommLength;
+    public ulong? Cpu, ThreadNode, ThreadGroup, SignalThreadHead, TaskRssStat;
+    public ulong? Fs, Files;
+
+    public TaskLayout(KernelProgram p)
+    {
+        TaskType = p.FindType("struct task_struct");
+        Size = TaskType.Size;
+        if (TaskType.Resolve() is not KStructType st || Size == 0)
+            throw new KdumpException("TypeIncomplete", KdumpErrorKind.InvalidData, "struct task_struct has no layout in the type source.", "task_struct");
+        Tasks = Off("tasks"); Pid = Off("pid"); Tgid = Off("tgid"); Flags = Off("flags");
+        RealParent = Opt("real_parent") ?? Off("parent");
+        GroupLeader = Off("group_leader"); Mm = Off("mm"); Comm = Off("comm"); ExitState = Off("exit_state");
+        Signal = Off("signal");
+        if (st.TryFindMember("__state", out var sm, out var sb) || st.TryFindMember("state", out sm, out sb))
+        { State = sb / 8; StateSize = (int)sm.Type.Resolve().Size; }
+        else throw Missing("__state");
+        if (StateSize is not (4 or 8)) StateSize = 8;
+        CommLength = st.TryFindMember("comm", out var cm, out _) && cm.Type.Resolve() is KArrayType { Count: > 0 and <= 64 } ca ? (int)ca.Count : 16;
+        Cpu = Opt("thread_info.cpu") ?? Opt("cpu");
+        ThreadNode = Opt("thread_node");
+        ThreadGroup = Opt("thread_group");
+        TaskRssStat = Opt("rss_stat");
+        Fs = Opt("fs"); Files = Opt("files");
+        if (p.TryFindType("struct signal_struct") is { } sig)
+            try { SignalThreadHead = KernelObject.MemberOffset(sig, "thread_head"); } catch (KdumpException) { }
+
+        ulong Off(string m) => Opt(m) ?? throw Missing(m);
+        ulong? Opt(string m)
+        {
+            try { return KernelObject.MemberOffset(TaskType, m); }
+            catch (KdumpException) { return null; }
+        }
+        static KdumpException Missing(string m) => new("MemberNotFound", KdumpErrorKind.NotFound, $"struct task_struct has no member '{m}' in the type source.", m);
+    }
+}

@@ -1,0 +1,71 @@
+using Kdump.Engine.Program;
+
+namespace Kdump.Engine.Linux.Tasks;
+
+/// <summary>Reads the fields ps needs from one task_struct, and a thread group's threads.</summary>
+internal sealed class TaskReader
+{
+    public const uint PF_KTHREAD = 0x00200000;
+
+    private readonly KernelProgram _p;
+    private readonly TaskLayout _l;
+    private readonly List<string> _warnings;
+
+    public TaskReader(KernelProgram p, TaskLayout layout, List<string> warnings) { _p = p; _l = layout; _warnings = warnings; }
+
+    public sealed record RawTask(ulong Address, int Pid, int Tgid, int Ppid, ulong Parent, ulong GroupLeader, int Cpu, ulong State,
+        int ExitState, uint Flags, ulong Mm, string Comm, string? Problem);
+
+    /// <summary>The task's fields, or null (with a warning) when its task_struct cannot be read.</summary>
+    public RawTask? Read(ulong task)
+    {
+        byte[] b;
+        try
+        {
+            if (_l.Size > 1 << 20) throw new KdumpException("TypeTooLarge", KdumpErrorKind.LimitExceeded, $"struct task_struct is {_l.Size} bytes.", _l.Size);
+            b = _p.ReadKernel(task, (int)_l.Size);
+        }
+        catch (KdumpException ex)
+        {
+            _warnings.Add($"Task 0x{task:x} cannot be read: {ex.Message}");
+            return null;
+        }
+        int I32(ulong off) => BitConverter.ToInt32(b, (int)off);
+        ulong U64(ulong off) => BitConverter.ToUInt64(b, (int)off);
+        ulong state = _l.StateSize == 4 ? (uint)I32(_l.State) : U64(_l.State);
+        int commEnd = Array.IndexOf(b, (byte)0, (int)_l.Comm, _l.CommLength);
+        string comm = System.Text.Encoding.UTF8.GetString(b, (int)_l.Comm, (commEnd < 0 ? (int)_l.Comm + _l.CommLength : commEnd) - (int)_l.Comm);
+        ulong parent = U64(_l.RealParent);
+        int ppid = 0;
+        string? problem = null;
+        if (parent != 0 && parent != task)
+        {
+            try { ppid = unchecked((int)_p.ReadU32(parent + _l.Pid)); }
+            catch (KdumpException ex) { problem = $"parent 0x{parent:x}: {ex.Message}"; }
+        }
+        return new RawTask(task, I32(_l.Pid), I32(_l.Tgid), ppid, parent, U64(_l.GroupLeader), _l.Cpu is { } c ? I32(c) : 0, state,
+            I32(_l.ExitState), (uint)I32(_l.Flags), U64(_l.Mm), comm, problem);
+    }
+
+    /// <summary>The other threads of a thread group (not the leader), ending early with a warning on a bad list.</summary>
+    public List<ulong> Threads(ulong leader)
+    {
+        var list = new List<ulong>();
+        try
+        {
+            if (_l.SignalThreadHead is { } head && _l.ThreadNode is { } node)
+            {
+                ulong signal = _p.ReadU64(leader + _l.Signal);
+                if (signal == 0) return list;
+                foreach (var n in _p.ListForEach(signal + head, TaskTable.MaxTasks))
+                    if (n - node != leader) list.Add(n - node);
+            }
+            else if (_l.ThreadGroup is { } tg)
+            {
+                foreach (var n in _p.ListForEach(leader + tg, TaskTable.MaxTasks)) list.Add(n - tg);
+            }
+        }
+        catch (KdumpException ex) { _warnings.Add($"The threads of task 0x{leader:x} end early after {list.Count}: {ex.Message}"); }
+        return list;
+    }
+}

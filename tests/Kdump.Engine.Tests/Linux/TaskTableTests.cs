@@ -1,0 +1,151 @@
+using System.Globalization;
+using Kdump.Engine.Linux.Tasks;
+using Xunit.Abstractions;
+
+namespace Kdump.Engine.Tests.Linux;
+
+public class TaskTableTests
+{
+    private readonly ITestOutputHelper _out;
+    public TaskTableTests(ITestOutputHelper output) => _out = output;
+
+    [SampleFact]
+    public void EveryTaskAndColumnMatchesCrashPs()
+    {
+        var table = TaskTable.Get(SampleDump.Vmcore.Kernel, SampleDump.Vmcore);
+        foreach (var w in table.Warnings) _out.WriteLine("warning: " + w);
+        var crash = SampleDump.ParsePs(SampleDump.CrashText("ps.txt"));
+        Assert.Equal(67, crash.Count);
+        Assert.Equal(crash.Count, table.Tasks.Count);
+        for (int i = 0; i < crash.Count; i++)
+        {
+            var c = crash[i];
+            var t = table.Tasks[i];
+            string ctx = $"row {i} (crash: pid {c.Pid} {c.Comm})";
+            Assert.True(c.Pid == t.Pid, ctx + $" pid {t.Pid}");
+            Assert.True(c.Ppid == t.Ppid, ctx + $" ppid {t.Ppid}");
+            Assert.True(c.Cpu == t.Cpu, ctx + $" cpu {t.Cpu}");
+            Assert.True(c.Task == t.Task, ctx + $" task {t.Task:x}");
+            Assert.True(c.State == t.State, ctx + $" state {t.State}");
+            Assert.True(c.Mem == t.MemoryPercent.ToString("0.0", CultureInfo.InvariantCulture), ctx + $" %mem {t.MemoryPercent}");
+            Assert.True(c.Vsz == t.Vsz, ctx + $" vsz {t.Vsz}");
+            Assert.True(c.Rss == t.Rss, ctx + $" rss {t.Rss}");
+            Assert.True(c.Comm == t.DisplayCommand, ctx + $" comm {t.DisplayCommand}");
+            Assert.True(c.Active == t.IsActive, ctx + $" active {t.IsActive}");
+        }
+        Assert.Empty(table.Warnings);
+    }
+}
+
+public class TaskTableTruthTests
+{
+    private static TaskTable Table => TaskTable.Get(SampleDump.Vmcore.Kernel, SampleDump.Vmcore);
+
+    [SampleFact]
+    public void TasksAgreeWithTheGuestsOwnProcView()
+    {
+        var truth = SampleDump.Truth.GetProperty("tasks").EnumerateArray().ToList();
+        Assert.NotEmpty(truth);
+        foreach (var t in truth)
+        {
+            int pid = t.GetProperty("pid").GetInt32();
+            var found = Table.FindByPid(pid);
+            if (found.Count == 0 && t.GetProperty("comm").GetString()!.StartsWith("kworker", StringComparison.Ordinal)) continue; // workers come and go
+            var task = Assert.Single(found);
+            Assert.Equal(t.GetProperty("tgid").GetInt32(), task.Tgid);
+            Assert.Equal(t.GetProperty("ppid").GetInt32(), task.Ppid);
+            string comm = t.GetProperty("comm").GetString()!;
+            // /proc shows a kworker's current workqueue after its name ("kworker/0:0-events"); comm does not hold it
+            // and a kernel thread's full name where comm truncates it to 15 characters
+            Assert.True(comm == task.Command || (task.IsKernelThread && task.Command.Length == 15 && comm.StartsWith(task.Command, StringComparison.Ordinal))
+                || (task.Command.StartsWith("kworker/", StringComparison.Ordinal) && comm.StartsWith(task.Command + "-", StringComparison.Ordinal)), $"{comm} vs {task.Command}");
+            Assert.Equal(t.GetProperty("kernelThread").GetBoolean(), task.IsKernelThread);
+            Assert.Equal((ulong)t.GetProperty("vsize").GetInt64() / 1024, task.Vsz);
+            if (t.GetProperty("state").GetString() == "I") Assert.Equal("ID", task.State);
+            Assert.Equal(t.GetProperty("numThreads").GetInt32(), Table.ThreadsOf(task.Tgid).Count());
+        }
+    }
+
+    [SampleFact]
+    public void LookupsFindTasksByPidAddressAndCpu()
+    {
+        var panic = SampleDump.Truth.GetProperty("panic");
+        Assert.Equal(panic.GetProperty("cpu").GetInt32(), Table.PanicCpu);
+        Assert.NotNull(Table.PanicTask);
+        Assert.Equal(panic.GetProperty("pid").GetInt32(), Table.PanicTask!.Pid);
+        Assert.Equal(panic.GetProperty("comm").GetString(), Table.PanicTask.Command);
+        Assert.True(Table.PanicTask.IsPanicTask && Table.PanicTask.IsActive);
+        Assert.Same(Table.PanicTask, Table.ActiveTask(panic.GetProperty("cpu").GetInt32()));
+        Assert.Same(Table.PanicTask, Table.FindByAddress(Table.PanicTask.Task));
+        var idle = Table.FindByPid(0);
+        Assert.Equal(2, idle.Count);
+        Assert.All(idle, t => Assert.True(t.IsIdle && t.IsKernelThread));
+        Assert.Equal(new[] { "swapper/0", "swapper/1" }, idle.Select(t => t.Command));
+        Assert.Equal(SampleDump.Vmcore.Kernel.GetSymbol("init_task").Address, idle[0].Task);
+        Assert.Same(idle[0], Table.ActiveTask(0));
+        Assert.Null(Table.ActiveTask(99));
+        Assert.Null(Table.FindByAddress(0x1234));
+        Assert.Empty(Table.FindByPid(999_999));
+        Assert.Same(Table, TaskTable.Get(SampleDump.Vmcore.Kernel));
+    }
+
+    [SampleFact]
+    public void ThreadGroupLeadersMatchCrashPsG()
+    {
+        var crash = SampleDump.ParsePs(SampleDump.CrashText("ps-group-leaders.txt"));
+        var ours = Table.Tasks.Where(t => t.IsThreadGroupLeader).ToList();
+        Assert.Equal(crash.Select(c => c.Task), ours.Select(t => t.Task));
+    }
+
+    [SampleFact]
+    public void AncestryMatchesCrashPsP()
+    {
+        var sections = SampleDump.CrashText("ps-parents.txt").Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var rx = new System.Text.RegularExpressions.Regex(@"TASK:\s+([0-9a-f]+)");
+        Assert.Equal(Table.Tasks.Count, sections.Length);
+        for (int i = 0; i < sections.Length; i++)
+        {
+            var chain = rx.Matches(sections[i]).Select(m => Convert.ToUInt64(m.Groups[1].Value, 16)).ToList();
+            Assert.Equal(chain, Table.Ancestry(Table.FindByAddress(chain[^1])!).Select(t => t.Task));
+        }
+    }
+
+    [SampleFact]
+    public void ChildrenAreTheTasksWhoseParentItIs()
+    {
+        var parent = Table.Tasks.Single(t => t.Command == "kdump-parent");
+        Assert.Equal(new[] { "kdump-child-1", "kdump-child-2" }, Table.Children(parent).Select(t => t.Command));
+        var kthreadd = Table.FindByPid(2).Single();
+        Assert.True(Table.Children(kthreadd).All(t => t.IsKernelThread));
+    }
+
+    [SampleFact]
+    public void ALoopingTaskListEndsWithAWarningAndTheTasksSoFar()
+    {
+        var clean = Table;
+        var leaders = clean.Tasks.Where(t => t.IsThreadGroupLeader && !t.IsIdle).Select(t => t.Task).ToList();
+        var p = PatchedMemory.SampleProgram((mem, k) =>
+        {
+            ulong tasksOff = Kdump.Engine.Program.KernelObject.MemberOffset(k.FindType("struct task_struct"), "tasks");
+            // the 10th group's tasks.next points back at the 3rd group: the walk never returns to init_task
+            ulong from = leaders[9], to = leaders[2];
+            mem.WriteU64(PatchedMemory.Phys(k, from + tasksOff), to + tasksOff);
+        });
+        var t = TaskTable.Build(p);
+        Assert.Contains(t.Warnings, w => w.Contains("init_task.tasks", StringComparison.Ordinal) && w.Contains("loops", StringComparison.Ordinal));
+        Assert.True(t.Tasks.Count >= 10 && t.Tasks.Count < clean.Tasks.Count, $"{t.Tasks.Count} tasks");
+        Assert.All(t.Tasks, x => Assert.NotNull(clean.FindByAddress(x.Task)));
+    }
+
+    [SampleFact]
+    public void ATaskInAnExcludedPageEndsTheWalkWithAWarning()
+    {
+        var clean = Table;
+        var victim = clean.Tasks.Single(t => t.Command == "kdump-parent");
+        var p = PatchedMemory.SampleProgram((mem, k) => mem.Exclude(PatchedMemory.Phys(k, victim.Task)));
+        var t = TaskTable.Build(p);
+        Assert.NotEmpty(t.Warnings);
+        Assert.Null(t.FindByAddress(victim.Task));
+        Assert.True(t.Tasks.Count > 2 && t.Tasks.Count < clean.Tasks.Count, $"{t.Tasks.Count} tasks");
+    }
+}
