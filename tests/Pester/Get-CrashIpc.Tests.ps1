@@ -1,3 +1,7 @@
+BeforeDiscovery {
+    # -Skip conditions are evaluated while Pester discovers the tests, before BeforeAll runs.
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     if ($HaveSample) { $script:V = Open-Vmcore (Join-Path $SamplesDir 'vmcore.kdump'); $script:Truth = (Get-TestManifest $SamplesDir).truth.ipc }
@@ -5,7 +9,7 @@ BeforeAll {
 AfterAll { if ($V) { $V | Close-Vmcore } }
 
 Describe 'Get-CrashIpc' -Skip:(-not $HaveSample) {
-    It 'finds every object the workload made, with the guest''s keys, ids and sizes' -TestCases @(
+    It 'finds every <Kind> object the workload made, with the guest''s keys, ids and sizes' -TestCases @(
         @{ Kind = 'Shm'; Items = 'shm'; IdName = 'shmid' }
         @{ Kind = 'Sem'; Items = 'sem'; IdName = 'semid' }
         @{ Kind = 'Msg'; Items = 'msg'; IdName = 'msqid' }

@@ -1,3 +1,7 @@
+BeforeDiscovery {
+    # -Skip conditions are evaluated while Pester discovers the tests, before BeforeAll runs.
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     if ($HaveSample) { $script:V = Open-Vmcore (Join-Path $SamplesDir 'vmcore.kdump') }

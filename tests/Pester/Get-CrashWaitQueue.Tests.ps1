@@ -1,3 +1,7 @@
+BeforeDiscovery {
+    # -Skip conditions are evaluated while Pester discovers the tests, before BeforeAll runs.
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     if ($HaveSample) {
@@ -24,7 +28,7 @@ Describe 'Get-CrashWaitQueue' -Skip:(-not $HaveSample) {
         $r | Should -BeNullOrEmpty
         "$info" | Should -Be 'wait queue "log_wait" is empty'
     }
-    It 'reports bad input with ids' -TestCases @(
+    It 'reports bad input as <Id>' -TestCases @(
         @{ Call = { Get-CrashWaitQueue -Symbol no_such_queue_xyz -ErrorAction SilentlyContinue -ErrorVariable e; $e }; Id = 'SymbolNotFound' }
         @{ Call = { Get-CrashWaitQueue -Type signal_struct -Member nr_threads -Address $Signal -ErrorAction SilentlyContinue -ErrorVariable e; $e }; Id = 'MemberNotWaitQueue' }
         @{ Call = { Get-CrashWaitQueue 0x10 -ErrorAction SilentlyContinue -ErrorVariable e; $e }; Id = 'AddressNotMapped' }
