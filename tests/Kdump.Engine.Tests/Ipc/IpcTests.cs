@@ -17,7 +17,7 @@ public class IpcTests
     }
 
     /// <summary>crash's ipcs: three sections, each a header then rows of address, key, id, uid, perms and the kind's columns.</summary>
-    private static List<(string Section, string[] Fields)> ParseCrashIpcs(string text)
+    internal static List<(string Section, string[] Fields)> ParseCrashIpcs(string text)
     {
         var rows = new List<(string, string[])>();
         string section = "";

@@ -8,7 +8,7 @@ namespace Kdump.Engine.Tests.Irq;
 public class IrqTests
 {
     /// <summary>One line of crash's irq -s: irq, per-CPU counts, chip ("IO-APIC-edge"), name.</summary>
-    private static List<(int Irq, ulong[] Counts, string Chip, string Name)> ParseCrashIrqS(string text, int cpus)
+    internal static List<(int Irq, ulong[] Counts, string Chip, string Name)> ParseCrashIrqS(string text, int cpus)
     {
         var rows = new List<(int, ulong[], string, string)>();
         var re = new Regex(@"^\s*(\d+):((?:\s+\d+){" + cpus + @"})\s+(\S+)\s+(.*)$");

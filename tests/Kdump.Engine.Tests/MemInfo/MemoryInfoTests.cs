@@ -8,7 +8,7 @@ namespace Kdump.Engine.Tests.MemInfo;
 public class MemoryInfoTests
 {
     /// <summary>crash's kmem -i lines: label, pages, size text, percentage text.</summary>
-    private static List<(string Name, ulong Pages, string Size, string Pct)> ParseKmemI(string text)
+    internal static List<(string Name, ulong Pages, string Size, string Pct)> ParseKmemI(string text)
     {
         var re = new Regex(@"^\s*([A-Z][A-Z ]*[A-Z])\s+(\d+)\s+(\d+(?:\.\d)?(?: [KMG]B)?)\s+(.*)$");
         return text.Split('\n').Select(l => re.Match(l.TrimEnd('\r'))).Where(m => m.Success)
