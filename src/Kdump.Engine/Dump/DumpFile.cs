@@ -22,6 +22,7 @@ public sealed partial class DumpFile : IPhysicalMemory, IDisposable
         if (reader.IsCompressed) _cache = new PageCache(options.Limits.PageCacheCapacity, reader.PageSize);
     }
 
+    internal IDumpReader Reader => _reader;
     public IReadOnlyList<string> Paths { get; }
     public string Path => Paths[0];
     public DumpFormat Format => _info.Format;

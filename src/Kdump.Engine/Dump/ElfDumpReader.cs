@@ -120,8 +120,13 @@ internal sealed class ElfDumpReader : IDumpReader
         CountPages(truncated);
 
         bool qemu = Info.Notes.Any(n => n.Name == "QEMU");
-        if (qemu) { Info.Producer = "QEMU dump-guest-memory"; Info.ProducerHints.Add(vaddrIsPaddr ? "QEMU ELF, paging off (p_vaddr = p_paddr)" : "QEMU ELF, paging on (kernel virtual p_vaddr)"); }
-        else if (sparse || Info.Incomplete && !truncated) { Info.Producer = "makedumpfile"; Info.ProducerHints.Add("makedumpfile -E (sparse PT_LOADs: filtered pages excluded)"); }
+        if (sparse || Info.Incomplete && !truncated)
+        {
+            Info.Producer = "makedumpfile";
+            Info.ProducerHints.Add("makedumpfile -E (sparse PT_LOADs: filtered pages excluded)");
+            if (qemu) Info.ProducerHints.Add("input was a QEMU dump-guest-memory ELF (QEMU CPU state notes)");
+        }
+        else if (qemu) { Info.Producer = "QEMU dump-guest-memory"; Info.ProducerHints.Add(vaddrIsPaddr ? "QEMU ELF, paging off (p_vaddr = p_paddr)" : "QEMU ELF, paging on (kernel virtual p_vaddr)"); }
         else if (Info.VmcoreInfo is not null) { Info.Producer = "kernel"; Info.ProducerHints.Add("/proc/vmcore copy (kernel-built ELF headers)"); }
         if (!qemu && loads.Count > 0 && firstVaddr >= 0xffffffff80000000UL && Info.Architecture == "x86_64")
             Info.ProducerHints.Add($"first PT_LOAD is the kernel text at 0x{firstVaddr:x}");

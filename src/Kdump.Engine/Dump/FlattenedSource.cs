@@ -42,7 +42,7 @@ internal sealed class FlattenedSource : IByteSource
         var buf = new byte[1 << 16];
         long bufStart = -1;
         int bufLen = 0;
-        long pos = HeaderSize, end = 0;
+        long pos = HeaderSize, end = 0, lastSize = 0;
         bool sorted = true, ended = false;
         while (true)
         {
@@ -50,8 +50,10 @@ internal sealed class FlattenedSource : IByteSource
             if (pos + 16 > file.Length) break;
             if (bufStart < 0 || pos < bufStart || pos + 16 > bufStart + bufLen)
             {
+                // Small records: one read brings many headers. Large records: read little more than the header.
+                int window = lastSize + 16 < buf.Length / 4 ? buf.Length : 512;
                 bufStart = pos;
-                bufLen = file.Read(pos, buf);
+                bufLen = file.Read(pos, buf.AsSpan(0, window));
             }
             var rh = buf.AsSpan((int)(pos - bufStart), 16);
             long off = BinaryPrimitives.ReadInt64BigEndian(rh), size = BinaryPrimitives.ReadInt64BigEndian(rh[8..]);
@@ -74,6 +76,7 @@ internal sealed class FlattenedSource : IByteSource
                 end = Math.Max(end, off + size);
             }
             pos += 16 + size;
+            lastSize = size;
         }
         if (!ended && !force && pos + 16 > file.Length)
             host.Warning($"'{path}': the flattened stream has no end marker (the dump may be incomplete).");

@@ -240,8 +240,44 @@ internal sealed class KdumpCompressedReader : IDumpReader
         finally { if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented); }
     }
 
+    internal IByteSource Source => _src;
+
+    /// <summary>The page descriptor of a dumped pfn.</summary>
+    internal bool TryGetDescriptor(ulong pfn, out long offset, out uint size, out uint flags)
+    {
+        offset = 0; size = 0; flags = 0;
+        if (GetPageStatus(pfn) != PageStatus.Present) return false;
+        Span<byte> d = stackalloc byte[PageDescSize];
+        long descPos = _descOffset + (_dumped.Rank(pfn) - _rankStart) * PageDescSize;
+        if (_src.Read(descPos, d) != PageDescSize) return false;
+        offset = Bin.I64(d, 0, Info.BigEndian); size = Bin.U32(d, 8, Info.BigEndian); flags = Bin.U32(d, 12, Info.BigEndian);
+        return true;
+    }
+
     /// <summary>Dumped pfns of this file, in order.</summary>
     internal IEnumerable<ulong> EnumerateDumpedPfns() => _dumped.Enumerate(_start, _end);
 
     public void Dispose() { if (_ownsSource) _src.Dispose(); }
+}
+
+internal static class KdumpCompressedReaderExtensions
+{
+    /// <summary>The stored (still compressed) bytes of up to <paramref name="maxBytes"/> of dumped pages, with their compression.</summary>
+    public static List<(DumpCompression Compression, byte[] Stored)> ReadStoredPages(this KdumpCompressedReader r, IByteSource src, long maxBytes)
+    {
+        var list = new List<(DumpCompression, byte[])>();
+        long total = 0;
+        Span<byte> d = stackalloc byte[KdumpCompressedReader.PageDescSize];
+        foreach (var pfn in r.EnumerateDumpedPfns())
+        {
+            if (!r.TryGetDescriptor(pfn, out long offset, out uint size, out uint flags)) continue;
+            if (size == 0 || size > r.PageSize || offset <= 0 || offset + size > src.Length) continue;
+            var b = new byte[size];
+            if (src.Read(offset, b) != size) continue;
+            list.Add((PageDecompressor.CompressionOf(flags), b));
+            total += size;
+            if (total >= maxBytes) break;
+        }
+        return list;
+    }
 }

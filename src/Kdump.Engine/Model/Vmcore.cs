@@ -2,6 +2,7 @@ using Kdump.Engine.Dump;
 using Kdump.Engine.Program;
 using Kdump.Engine.Symbols;
 using Kdump.Engine.Translation;
+using Kdump.Engine.Types;
 
 namespace Kdump.Engine.Model;
 
@@ -9,6 +10,19 @@ namespace Kdump.Engine.Model;
 /// An open crash dump as the PowerShell user sees it (Open-Vmcore's output): what the dump is and holds, plus the
 /// debug files given for the symbol layer. The engine object underneath is <see cref="Dump"/>.
 /// </summary>
+/// <summary>Where types come from when a vmlinux is given.</summary>
+public enum TypeSourcePreference
+{
+    /// <summary>The vmlinux's DWARF when it has some, else its .BTF, else the dump's own BTF.</summary>
+    Auto,
+    /// <summary>The vmlinux's DWARF (an error when it has none).</summary>
+    Dwarf,
+    /// <summary>The vmlinux's .BTF section (an error when it has none).</summary>
+    Btf,
+    /// <summary>The BTF inside the dump; the vmlinux gives symbols only.</summary>
+    Dump,
+}
+
 public sealed class Vmcore : IDisposable
 {
     private static int s_nextId;
@@ -88,6 +102,54 @@ public sealed class Vmcore : IDisposable
         }
     }
 
+    private VmlinuxFile? _vmlinuxFile;
+
+    /// <summary>
+    /// Attaches a vmlinux for symbols and types: checks that it is the dump's kernel (BUILD-ID, release,
+    /// linux_banner; a mismatch throws VmlinuxMismatch unless <paramref name="force"/>), then puts its ELF symbols
+    /// ahead of kallsyms and its types (per <paramref name="types"/>) ahead of the dump's BTF. The DWARF index is
+    /// built on the first type lookup.
+    /// </summary>
+    public void AttachVmlinux(string path, bool force, TypeSourcePreference types, EngineHost? host = null)
+    {
+        host ??= EngineHost.Null;
+        var file = VmlinuxFile.Open(path, host);
+        try
+        {
+            var program = Kernel;
+            var identity = DumpIdentity.FromVmcoreInfo(Dump.VmcoreInfo, (a, n) =>
+            {
+                try { return program.ReadKernel(a, n); }
+                catch (KdumpException) { return null; }
+            });
+            var match = VmlinuxMatcher.Check(identity, file, force, host);
+            host.Verbose($"vmlinux {path}: build-id {file.BuildId ?? "none"}, release {file.Release ?? "unknown"}; {(match.Verified ? "matches the dump" : "could not be verified against the dump")}.");
+            if (file.GetSymbolFinder(KaslrOffset ?? 0) is { } syms) program.AddSymbolFinder(syms, first: true);
+            ITypeFinder? finder = types switch
+            {
+                TypeSourcePreference.Dwarf => file.HasDwarf ? file.CreateLazyTypeFinder()
+                    : throw new KdumpException("VmlinuxNoDwarf", KdumpErrorKind.NotFound, $"'{path}' has no DWARF debug information; install the kernel's debuginfo package or use -TypeSource Btf.", path),
+                TypeSourcePreference.Btf => file.HasBtf ? file.GetBtfTypeFinder()
+                    : throw new KdumpException("VmlinuxNoBtf", KdumpErrorKind.NotFound, $"'{path}' has no .BTF section.", path),
+                TypeSourcePreference.Dump => null,
+                _ => file.CreateLazyTypeFinder(),
+            };
+            if (finder is not null)
+            {
+                program.AddTypeFinder(finder, first: true);
+                program.UseDumpBtf = false;
+            }
+            _vmlinuxFile?.Dispose();
+            _vmlinuxFile = file;
+            Vmlinux = file.Path;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>True once <see cref="Kernel"/> has been created.</summary>
     public bool KernelLoaded => _kernel is not null;
     /// <summary>The symbol sources in use, in order ("(not loaded)" before the first symbol lookup).</summary>
@@ -98,7 +160,11 @@ public sealed class Vmcore : IDisposable
     public void ReadPhysical(ulong address, Span<byte> destination) => Dump.ReadPhysical(address, destination);
     public int TryReadPhysical(ulong address, Span<byte> destination, out PageStatus status) => Dump.TryReadPhysical(address, destination, out status);
 
-    public void Dispose() => Dump.Dispose();
+    public void Dispose()
+    {
+        _vmlinuxFile?.Dispose();
+        Dump.Dispose();
+    }
 
     public override string ToString() => $"{Name} [{Format}{(Compression != DumpCompression.None ? "/" + Compression : "")}] {KernelRelease}";
 }

@@ -76,6 +76,8 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
                 }
             }
             else _notes.Add("kallsyms: VMCOREINFO has no kallsyms symbols (Linux < 6.0 or no VMCOREINFO)");
+            // Module symbols from each module's own kallsyms; read lazily on the first lookup that reaches them.
+            SymbolFinders.Add(new Linux.Modules.ModuleSymbolFinder(this));
             if (VmcoreInfo is not null) SymbolFinders.Add(new VmcoreInfoSymbols(VmcoreInfo));
         }
     }
@@ -114,6 +116,12 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
 
     public string TypeSourceText { get { var f = TypeFinders; return f.Count == 0 ? "none" : string.Join("; ", f.Select(x => x.Source)); } }
 
+    /// <summary>
+    /// Whether the kernel's own BTF is read from the dump as a type source. Open-Vmcore turns it off when the user
+    /// chose a vmlinux's types, so the dump's BTF is neither parsed nor consulted.
+    /// </summary>
+    public bool UseDumpBtf { get; set; } = true;
+
     /// <summary>Hard limit on the BTF blob read from memory.</summary>
     public const ulong MaxBtfBytes = 64 << 20;
 
@@ -125,6 +133,7 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
         {
             if (_defaultTypesLoaded) return;
             _defaultTypesLoaded = true;
+            if (!UseDumpBtf) { _notes.Add("BTF in the dump: not used (types come from the vmlinux)"); return; }
             var start = SymbolFinders.FindByName("__start_BTF");
             var stop = SymbolFinders.FindByName("__stop_BTF");
             if (start is null || stop is null) { _notes.Add("BTF: __start_BTF/__stop_BTF are not known (no kallsyms)"); return; }

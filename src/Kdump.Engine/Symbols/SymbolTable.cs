@@ -45,9 +45,17 @@ public sealed class SymbolTable : ISymbolFinder
 
     private static uint Hash(ReadOnlySpan<byte> s)
     {
-        uint h = 2166136261;
-        foreach (var b in s) { h ^= b; h *= 16777619; }
-        return h;
+        ulong h = 0xcbf29ce484222325UL ^ (ulong)s.Length;
+        while (s.Length >= 8)
+        {
+            h = (h ^ System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(s)) * 0x100000001b3UL;
+            h ^= h >> 29;
+            s = s[8..];
+        }
+        foreach (var b in s) { h = (h ^ b) * 0x100000001b3UL; }
+        h ^= h >> 32;
+        h *= 0x9e3779b97f4a7c15UL;
+        return (uint)(h >> 32);
     }
 
     private void Insert(int i)
@@ -185,14 +193,25 @@ public sealed class SymbolTableBuilder
     public SymbolTable Build(string source, string? module = null, ulong lookupLow = 0, ulong lookupHigh = ulong.MaxValue)
     {
         var span = CollectionsMarshal.AsSpan(_entries);
-        span.Sort((x, y) => x.Address != y.Address ? x.Address.CompareTo(y.Address) : x.Start.CompareTo(y.Start));
         int n = span.Length;
-        var start = new int[n]; var len = new int[n]; var addr = new ulong[n]; var type = new byte[n];
+        var addr = new ulong[n];
+        var order = new int[n];
+        for (int i = 0; i < n; i++) { addr[i] = span[i].Address; order[i] = i; }
+        Array.Sort(addr, order);
+        // equal addresses keep the order they were added in
+        for (int i = 0; i < n;)
+        {
+            int j = i + 1;
+            while (j < n && addr[j] == addr[i]) j++;
+            if (j - i > 1) Array.Sort(order, i, j - i);
+            i = j;
+        }
+        var start = new int[n]; var len = new int[n]; var type = new byte[n];
         var size = _anySize ? new ulong[n] : null;
         for (int i = 0; i < n; i++)
         {
-            var e = span[i];
-            start[i] = e.Start; len[i] = e.Length; addr[i] = e.Address; type[i] = e.Type;
+            ref var e = ref span[order[i]];
+            start[i] = e.Start; len[i] = e.Length; type[i] = e.Type;
             if (size is not null) size[i] = e.Size;
         }
         var names = _names.AsSpan(0, _namesUsed).ToArray();

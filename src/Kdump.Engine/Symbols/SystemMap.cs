@@ -16,7 +16,15 @@ public static class SystemMap
         var fi = new FileInfo(path);
         if (!fi.Exists) throw new KdumpException("SystemMapNotFound", KdumpErrorKind.NotFound, $"System.map '{path}' does not exist.", path);
         if (fi.Length > MaxFileBytes) throw new KdumpException("SystemMapTooLarge", KdumpErrorKind.LimitExceeded, $"'{path}' is {fi.Length} bytes; a System.map is at most {MaxFileBytes}.", path);
-        using var r = new StreamReader(path, Encoding.UTF8);
+        using var fs = File.OpenRead(path);
+        Stream stream = fs;
+        if (fs.Length >= 2 && fs.ReadByte() == 0x1f && fs.ReadByte() == 0x8b)
+        {
+            fs.Position = 0;
+            stream = new BoundedStream(new System.IO.Compression.GZipStream(fs, System.IO.Compression.CompressionMode.Decompress), MaxFileBytes);
+        }
+        else fs.Position = 0;
+        using var r = new StreamReader(stream, Encoding.UTF8);
         return Load(r, kaslrOffset, $"System.map {path}", relocateFrom);
     }
 
@@ -51,6 +59,32 @@ public static class SystemMap
         if (b.Count == 0) throw new KdumpException("SystemMapInvalid", KdumpErrorKind.InvalidData, $"{source} holds no symbols.", source);
         if (lo == ulong.MaxValue) { lo = 0; hi = ulong.MaxValue - 1; }
         return b.Build(source, null, lo, hi + 1);
+    }
+
+    /// <summary>Stops a decompressing stream at a byte limit (a gzip bomb must not exhaust memory).</summary>
+    private sealed class BoundedStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly long _limit;
+        private long _read;
+        public BoundedStream(Stream inner, long limit) { _inner = inner; _limit = limit; }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = _inner.Read(buffer, offset, count);
+            _read += n;
+            if (_read > _limit) throw new KdumpException("SystemMapTooLarge", KdumpErrorKind.LimitExceeded, $"The System.map decompresses to more than {_limit} bytes.", _limit);
+            return n;
+        }
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing) { if (disposing) _inner.Dispose(); base.Dispose(disposing); }
     }
 
     private static string Truncate(string s) => s.Length > 60 ? s[..60] + "…" : s;

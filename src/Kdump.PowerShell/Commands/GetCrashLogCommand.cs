@@ -56,7 +56,7 @@ public sealed class GetCrashLogCommand : VmcoreCommandBase
             return;
         }
 
-        var program = new KernelProgram(vmcore.Dump, vmcoreInfo, vmcore.Cpus, Engine);
+        var program = vmcore.Kernel; // shared per dump: its translation caches serve every later call
         var format = CallerId ? CrashLogFormat.WithCallerId : CrashLogFormat.Default;
         var tail = Tail > 0 ? new Queue<CrashLogRecord>(Math.Min(Tail, 4096)) : null;
         TryEngine(() =>

@@ -31,6 +31,9 @@ public sealed class OpenVmcoreCommand : KdumpCmdlet
     public string? SystemMap { get; set; }
 
     [Parameter]
+    public TypeSourcePreference TypeSource { get; set; } = TypeSourcePreference.Auto;
+
+    [Parameter]
     public SwitchParameter Force { get; set; }
 
     protected override void ProcessRecord()
@@ -76,7 +79,7 @@ public sealed class OpenVmcoreCommand : KdumpCmdlet
             if (existing is not null && !Force)
             {
                 WriteVerbose($"'{p}' is already open (Id {existing.Id}); making it current. Use -Force to open it again.");
-                if (vmlinux is not null) existing.Vmlinux = vmlinux;
+                if (vmlinux is not null && !TryEngine(() => existing.AttachVmlinux(vmlinux, Force, TypeSource, Engine), vmlinux)) continue;
                 if (systemMap is not null) existing.SystemMap = systemMap;
                 session.MakeCurrent(existing);
                 WriteObject(existing);
@@ -94,7 +97,17 @@ public sealed class OpenVmcoreCommand : KdumpCmdlet
         foreach (var r in results)
         {
             if (r.Error is not null) { WriteKdumpError(r.Error, r.Paths[0]); continue; }
-            var v = new Vmcore(r.Dump!, vmlinux, systemMap);
+            var v = new Vmcore(r.Dump!, null, systemMap);
+            if (vmlinux is not null)
+            {
+                try { v.AttachVmlinux(vmlinux, Force, TypeSource, Engine); }
+                catch (Exception ex) when (ErrorMapper.IsEngineError(ex))
+                {
+                    v.Dispose();
+                    WriteKdumpError(ex, vmlinux);
+                    continue;
+                }
+            }
             session.Add(v);
             WriteVerbose($"Opened {v.Name}: {v.Format}{(v.Format != v.PayloadFormat ? $" ({v.PayloadFormat})" : "")}, {v.Compression}, producer {v.Producer}, kernel {v.KernelRelease ?? "unknown"}; it is now the current dump (Id {v.Id}).");
             WriteObject(v);

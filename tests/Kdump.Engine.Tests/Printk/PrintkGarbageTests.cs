@@ -113,7 +113,6 @@ public class PrintkGarbageTests
     public void RandomGarbageNeverHangsOrThrowsRawExceptions()
     {
         var rnd = new Random(1234);
-        var sw = Stopwatch.StartNew();
         for (int round = 0; round < 60; round++)
         {
             var b = new LocklessRingBuilder(7, 12);
@@ -136,7 +135,6 @@ public class PrintkGarbageTests
             }
             catch (KdumpException) { }
         }
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"took {sw.Elapsed}");
     }
 
     [Fact]

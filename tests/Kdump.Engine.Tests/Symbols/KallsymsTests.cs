@@ -95,18 +95,16 @@ public class KallsymsTests
     }
 
     [Fact]
-    public void HundredThousandSymbolsDecodeFast()
+    public void HundredThousandSymbolsDecode()
     {
         var syms = new List<(string, char, ulong)> { ("_stext", 'T', Text) };
         for (int i = 0; i < 100_000; i++) syms.Add(($"sym_{i}_task_init_", i % 3 == 0 ? 'T' : 't', Text + 0x10 + (ulong)i * 16));
         var (mem, vi) = KallsymsBuilder.Build(syms, KallsymsEncoding.BaseRelativeAbsolutePercpu, Text);
         var info = new VmcoreInfo(vi, "t");
-        Kallsyms.Load(mem, info, out _); // warm up JIT
-        var sw = Stopwatch.StartNew();
         var t = Kallsyms.Load(mem, info, out _);
-        sw.Stop();
         Assert.Equal(100_001, t.Count);
         Assert.Equal(Text + 0x10 + 77_777UL * 16, t.FindByName("sym_77777_task_init_")!.Address);
-        Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
+        Assert.Equal("sym_0_task_init_", t.FindByAddress(Text + 0x10)!.Value.Symbol.Name);
+        // speed is measured by bench/Open-Kernel.ps1, never by a timed unit test
     }
 }

@@ -1,0 +1,91 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    Page-read throughput of every dump format, beside the plain decompressor, and flattened-vs-rearranged open time.
+.DESCRIPTION
+    For each dump of the fixtures (or the committed sample): reads every dumped page through the engine's bulk reader
+    on one core and on all cores and prints MB/s of page data, the plain decompressor's MB/s on the same stored pages
+    on one core (engine overhead = decompressor / engine on one core), and the speed-up on all cores. Then opens each
+    flattened dump and its rearranged twin (written to a temporary file) and prints both open times and their ratio.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [string] $FixturesPath,
+    [string] $SamplesPath
+)
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $ModulePath 'Kdump.psd1') -Force
+$null = [Reflection.Assembly]::LoadFrom((Join-Path $ModulePath 'Kdump.Engine.dll'))
+
+$sets = @()
+foreach ($dir in @($FixturesPath, $SamplesPath)) {
+    if ($dir -and (Test-Path (Join-Path $dir 'manifest.json'))) {
+        $m = Get-Content -Raw (Join-Path $dir 'manifest.json') | ConvertFrom-Json
+        foreach ($d in $m.dumps) { $sets += [pscustomobject]@{ Name = $d.name; Files = @($d.files | ForEach-Object { Join-Path $dir $_ }); Format = $d.format } }
+        break   # fixtures when there are any, else the sample
+    }
+}
+if (-not $sets) { Write-Warning 'No fixtures or sample dump: nothing to measure.'; return }
+
+$tmp = Join-Path ([IO.Path]::GetTempPath()) "kdump-bench-$PID"
+New-Item -ItemType Directory -Force $tmp | Out-Null
+try {
+    # Without fixtures, make a flattened copy of the sample so the open-time comparison has something to compare.
+    if (-not ($sets | Where-Object Format -eq 'flattened')) {
+        $src = $sets[0].Files[0]
+        $flat = Join-Path $tmp ((Split-Path $src -Leaf) + '.flat')
+        $in = [IO.File]::OpenRead($src); $out = [IO.File]::Create($flat)
+        try {
+            $hdr = [byte[]]::new(4096); [Text.Encoding]::ASCII.GetBytes('makedumpfile').CopyTo($hdr, 0)
+            $hdr[23] = 1; $hdr[31] = 1; $out.Write($hdr, 0, 4096)
+            $buf = [byte[]]::new(4096); $off = 0L
+            function BE([long] $v) { $b = [BitConverter]::GetBytes($v); [Array]::Reverse($b); $b }
+            while (($n = $in.Read($buf, 0, 4096)) -gt 0) { $out.Write((BE $off), 0, 8); $out.Write((BE $n), 0, 8); $out.Write($buf, 0, $n); $off += $n }
+            $out.Write((BE -1), 0, 8); $out.Write((BE 0), 0, 8)
+        } finally { $in.Dispose(); $out.Dispose() }
+        $sets += [pscustomobject]@{ Name = 'sample-flattened (4 KiB records)'; Files = @($flat); Format = 'flattened' }
+    }
+
+    $cores = [Environment]::ProcessorCount
+    $rows = foreach ($s in $sets) {
+        $r = [Kdump.Engine.Dump.DumpFile]::OpenAll([string[]]$s.Files, [Kdump.Engine.Dump.DumpOpenOptions]@{ RecoverVmcoreInfo = $false }, $null)[0]
+        if ($r.Error) { Write-Warning "$($s.Name): $($r.Error.Message)"; continue }
+        $d = $r.Dump
+        try {
+            $null = [Kdump.Engine.Dump.DumpBenchmark]::ReadAllPages($d, 1, [Threading.CancellationToken]::None)   # warm the page cache of the OS
+            $one = [Kdump.Engine.Dump.DumpBenchmark]::ReadAllPages($d, 1, [Threading.CancellationToken]::None)
+            $all = [Kdump.Engine.Dump.DumpBenchmark]::ReadAllPages($d, -1, [Threading.CancellationToken]::None)
+            $dec = [Kdump.Engine.Dump.DumpBenchmark]::DecompressOnly($d, 256MB)
+            [pscustomobject]@{
+                Dump            = $s.Name
+                Format          = "$($d.Format)/$($d.Compression)"
+                Pages           = $one.Pages
+                'Engine 1 core MB/s'  = [math]::Round($one.MegabytesPerSecond, 1)
+                "Engine $cores cores MB/s" = [math]::Round($all.MegabytesPerSecond, 1)
+                'Speed-up'      = if ($one.Elapsed.TotalSeconds -gt 0) { [math]::Round($one.Elapsed.TotalSeconds / $all.Elapsed.TotalSeconds, 2) } else { $null }
+                'Decompressor 1 core MB/s' = if ($dec) { [math]::Round($dec.MegabytesPerSecond, 1) } else { 'n/a (raw)' }
+                'Engine/decompressor' = if ($dec -and $dec.MegabytesPerSecond -gt 0) { [math]::Round($one.MegabytesPerSecond / $dec.MegabytesPerSecond, 2) } else { $null }
+            }
+        } finally { $d.Dispose() }
+    }
+    Write-Host "Page reads ($cores cores; MB/s of page data produced):"
+    $rows | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
+
+    Write-Host 'Open time: flattened (read in place) vs its rearranged twin:'
+    $open = foreach ($s in $sets | Where-Object Format -eq 'flattened') {
+        $flat = $s.Files[0]
+        $twin = Join-Path $tmp ((Split-Path $flat -Leaf) + '.rearranged')
+        if (-not (Test-Path $twin)) { [Kdump.Engine.Dump.DumpBenchmark]::WriteRearranged($flat, $twin) }
+        $tf = [Kdump.Engine.Dump.DumpBenchmark]::MeasureOpen($flat, 5)
+        $tr = [Kdump.Engine.Dump.DumpBenchmark]::MeasureOpen($twin, 5)
+        [pscustomobject]@{
+            Dump = $s.Name
+            'MB' = [math]::Round((Get-Item $flat).Length / 1MB, 1)
+            'Flattened ms' = [math]::Round($tf.TotalMilliseconds, 1)
+            'Rearranged ms' = [math]::Round($tr.TotalMilliseconds, 1)
+            'Ratio' = [math]::Round($tf.TotalMilliseconds / [math]::Max(0.001, $tr.TotalMilliseconds), 2)
+        }
+    }
+    $open | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
+}
+finally { Remove-Item $tmp -Recurse -Force -ErrorAction SilentlyContinue }
