@@ -149,3 +149,24 @@ public class TaskTableTruthTests
         Assert.True(t.Tasks.Count > 2 && t.Tasks.Count < clean.Tasks.Count, $"{t.Tasks.Count} tasks");
     }
 }
+
+/// <summary>The same answers with a vmlinux's DWARF as the type source instead of the dump's BTF.</summary>
+public class TasksWithDwarfTests
+{
+    [Kdump.Engine.Tests.Vmlinux.VmlinuxSampleFact]
+    public void PsFilesVmAndSysAgreeWithCrashUsingDwarf()
+    {
+        using var v = new Kdump.Engine.Model.Vmcore(Kdump.Engine.Dump.DumpFile.Open(Path.Combine(TestEnvironment.SamplesDir, "vmcore.kdump")));
+        v.AttachVmlinux(Kdump.Engine.Tests.Vmlinux.RealVmlinux.Path!, false, Kdump.Engine.Model.TypeSourcePreference.Dwarf);
+        Assert.StartsWith("DWARF", v.Kernel.TypeSourceText, StringComparison.Ordinal);
+        var table = TaskTable.Build(v.Kernel, v);
+        Assert.Empty(table.Warnings);
+        var crash = SampleDump.ParsePs(SampleDump.CrashText("ps.txt"));
+        Assert.Equal(crash.Select(c => (c.Pid, c.Ppid, c.Cpu, c.Task, c.State, c.Vsz, c.Rss, c.Comm, c.Active)),
+            table.Tasks.Select(t => (t.Pid, t.Ppid, t.Cpu, t.Task, t.State, t.Vsz, t.Rss, t.DisplayCommand, t.IsActive)));
+        var files = Kdump.Engine.Linux.Fs.TaskFiles.Read(v.Kernel, table.FindByPid(114).Single());
+        Assert.Equal("anon_inode:[eventfd]", files.Files.Single(f => f.Fd == 12).Path);
+        Assert.Equal(10, Kdump.Engine.Linux.Mm.TaskVm.Read(v.Kernel, table.FindByPid(1).Single()).Areas.Count);
+        Assert.Equal("Kernel panic - not syncing: sysrq triggered crash", Kdump.Engine.Linux.Sys.SystemInfo.Read(v).Panic);
+    }
+}
