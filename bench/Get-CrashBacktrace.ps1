@@ -19,7 +19,7 @@ param(
     [ValidateRange(1, 100)] [int] $Repeat = 3
 )
 $ErrorActionPreference = 'Stop'
-Import-Module (Join-Path $ModulePath 'Kdump.psd1') -Force
+Import-Module (Join-Path (Resolve-Path $ModulePath).Path 'Kdump.psd1') -Force
 $repo = Split-Path -Parent $PSScriptRoot
 
 function Get-Median([double[]] $Values) { $s = $Values | Sort-Object; $s[[int][math]::Floor(($s.Count - 1) / 2)] }
@@ -40,7 +40,7 @@ foreach ($dir in @($SamplesPath, $FixturesPath)) {
     }
 }
 if ($dumps.Count -eq 0) { Write-Host 'Get-CrashBacktrace bench: no sample or fixture dumps; nothing to time.'; return }
-if (-not $sideroot -or -not $vmlinux) { Write-Host 'crash or the dbg vmlinux is not available: only our times are shown.' }
+if (-not $sideroot -or -not $vmlinux) { Write-Host 'crash skipped: crash (fixture side root) or the dbg vmlinux is not available; only our times are shown.' }
 
 $cmdFile = Join-Path ([IO.Path]::GetTempPath()) "kdump-bench-bt-$PID.txt"
 Set-Content $cmdFile "bt -a`nexit"

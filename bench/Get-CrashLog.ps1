@@ -17,7 +17,7 @@ param(
     [ValidateRange(1, 100)] [int] $Repeat = 5
 )
 $ErrorActionPreference = 'Stop'
-Import-Module (Join-Path $ModulePath 'Kdump.psd1') -Force
+Import-Module (Join-Path (Resolve-Path $ModulePath).Path 'Kdump.psd1') -Force
 $mdf = (Get-Command makedumpfile -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
 
 function Get-Median([double[]] $Values) { $s = $Values | Sort-Object; $s[[int][math]::Floor(($s.Count - 1) / 2)] }
@@ -75,7 +75,7 @@ try {
     }
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     Write-Host "Ratio = makedumpfile time / Get-CrashLog time (median of $Repeat runs, each including opening the dump)."
-    if (-not $mdf) { Write-Host 'makedumpfile is not installed: only Get-CrashLog was timed.' }
+    if (-not $mdf) { Write-Host 'makedumpfile skipped: it is not installed; only Get-CrashLog was timed.' }
     if ($rows | Where-Object { $_.Identical -is [bool] -and -not $_.Identical }) { Write-Host 'WARNING: some outputs differ from makedumpfile --dump-dmesg.'; exit 1 }
 }
 finally { Remove-Item $tmp -Recurse -Force -ErrorAction SilentlyContinue }

@@ -35,10 +35,10 @@ if (-not $Vmlinux) {
     $root = if ($env:KDUMP_FIXTURES) { $env:KDUMP_FIXTURES } else { Join-Path $HOME '.cache/kdump-fixtures' }
     if ($ver -and $rel) { $Vmlinux = Join-Path $root "cache/dbg-$ver/usr/lib/debug/boot/vmlinux-$rel" }
 }
-if (-not $Vmlinux -or -not (Test-Path $Vmlinux)) { throw "No debuginfo vmlinux found (give -Vmlinux, set KDUMP_VMLINUX_DEBUG, or generate fixtures with KDUMP_FIXTURES_DBG=1)." }
+if (-not $Vmlinux -or -not (Test-Path $Vmlinux)) { Write-Host 'Open-Vmlinux bench skipped: no debuginfo vmlinux found (give -Vmlinux, set KDUMP_VMLINUX_DEBUG, or generate fixtures with KDUMP_FIXTURES_DBG=1).'; return }
 $Vmlinux = (Resolve-Path $Vmlinux).Path
 $engine = Join-Path (Resolve-Path $ModulePath).Path 'Kdump.Engine.dll'
-if (-not (Test-Path $engine)) { throw "Kdump.Engine.dll not found in '$ModulePath' (run build.ps1 first)." }
+if (-not (Test-Path $engine)) { Write-Host "Open-Vmlinux bench skipped: Kdump.Engine.dll not found in '$ModulePath' (run build.ps1 first)."; return }
 
 if ($Child) {
     Add-Type -Path $engine
@@ -55,7 +55,7 @@ $pre = @()
 if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { $pre = @(Join-Path $PSHOME 'pwsh.dll') }
 $rows = foreach ($i in 1..$Iterations) {
     $json = & $pwsh @pre -NoProfile -NonInteractive -File $PSCommandPath -Child -ModulePath $ModulePath -SamplesPath $SamplesPath -Vmlinux $Vmlinux
-    if ($LASTEXITCODE -ne 0) { throw "child run $i failed: $json" }
+    if ($LASTEXITCODE -ne 0) { Write-Host "Open-Vmlinux bench skipped: child run $i failed: $json"; return }
     $r = $json | Select-Object -Last 1 | ConvertFrom-Json
     [pscustomobject]@{
         Run = $i; OpenMs = [math]::Round($r.OpenMs); SymbolsMs = [math]::Round($r.SymbolsMs); Symbols = $r.SymbolCount
