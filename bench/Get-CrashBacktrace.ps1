@@ -4,7 +4,7 @@
 Times Get-CrashBacktrace -All beside crash's bt -a on the same dumps.
 
 .DESCRIPTION
-For the committed sample and every fixture dump, opens the dump and runs `Get-CrashBacktrace -All` (task table,
+For the committed sample and the chosen fixture dumps (-DumpName; '*' for all), opens the dump and runs `Get-CrashBacktrace -All` (task table,
 ORC tables, unwinding, symbols) several times in a fresh dump each time, and reports the median wall time. When
 crash is available (the fixture generator's side root: <fixtures cache>/sideroot-trixie, run through
 tests/fixtures/sideroot.sh) and the DWARF vmlinux of the dbg package is found (/work/cache-dbg or the fixtures
@@ -16,7 +16,9 @@ param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [string] $FixturesPath,
     [string] $SamplesPath,
-    [ValidateRange(1, 100)] [int] $Repeat = 3
+    [ValidateRange(1, 100)] [int] $Repeat = 3,
+    # Fixture dumps (manifest names, wildcards) to time; the samples' dumps are always timed.
+    [string[]] $DumpName = @('mdf-zlib', 'kexec-vmcore')
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path (Resolve-Path $ModulePath).Path 'Kdump.psd1') -Force
@@ -36,6 +38,7 @@ foreach ($dir in @($SamplesPath, $FixturesPath)) {
     $m = Get-Content -Raw (Join-Path $dir 'manifest.json') | ConvertFrom-Json
     foreach ($d in $m.dumps) {
         if (@($d.files).Count -ne 1) { continue }
+        if ($dir -eq $FixturesPath -and -not @($DumpName | Where-Object { $d.name -like $_ }).Count) { continue }
         $dumps.Add([pscustomobject]@{ Name = "$(Split-Path -Leaf $dir)/$($d.name)"; File = Join-Path $dir @($d.files)[0] })
     }
 }
