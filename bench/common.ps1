@@ -170,7 +170,10 @@ try:
     if vmlinux:
         prog.load_debug_info([vmlinux])
     else:
-        from drgn.helpers.linux.kallsyms import load_vmlinux_kallsyms
+        try:
+            from drgn.helpers.linux.kallsyms import load_vmlinux_kallsyms
+        except ImportError:
+            raise RuntimeError('this drgn has no kallsyms finder (drgn.helpers.linux.kallsyms): it needs a vmlinux')
         prog.register_symbol_finder('kallsyms', load_vmlinux_kallsyms(prog), enable_index=0)
     t1 = time.perf_counter()
     r['openMs'] = (t1 - t0) * 1000
