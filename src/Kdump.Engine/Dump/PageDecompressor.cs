@@ -27,7 +27,7 @@ internal static class PageDecompressor
                     src.CopyTo(dst);
                     return null;
                 case DumpCompression.Zlib:
-                    return NativeZlib.Available ? NativeZlib.Inflate(src, dst) : Zlib(src, dst);
+                    return Zlib(src, dst);
                 case DumpCompression.Lzo:
                     if (!Lzo1x.TryDecompress(src, dst, out int lw)) return "malformed LZO1X data";
                     return lw == dst.Length ? null : $"LZO1X data gave {lw} bytes, not {dst.Length}";
@@ -51,8 +51,7 @@ internal static class PageDecompressor
         }
     }
 
-    /// <summary>zlib through System.IO.Compression (where the system libz cannot be used).</summary>
-    internal static unsafe string? Zlib(ReadOnlySpan<byte> src, Span<byte> dst)
+    private static unsafe string? Zlib(ReadOnlySpan<byte> src, Span<byte> dst)
     {
         fixed (byte* p = src)
         {
