@@ -12,7 +12,7 @@ internal sealed partial class KdumpCompressedReader
     /// <summary>Pages handled per inner batch (bounds the per-thread scratch arrays).</summary>
     private const int BulkBatch = 4096;
     /// <summary>Largest data window read at once, and the largest unused gap a window may span.</summary>
-    private const int MaxWindow = 512 * 1024, MaxGap = 32 * 1024;
+    private const int MaxWindow = 128 * 1024, MaxGap = 16 * 1024;
 
     private sealed class Scratch
     {
@@ -111,6 +111,11 @@ internal sealed partial class KdumpCompressedReader
             {
                 st = Decode(off, s.Comp[i], s.Data.AsSpan((int)(off - winStart), size), dest, out _);
             }
+            else if (s.Comp[i] == DumpCompression.None && TryReadRawRun(s, i, i1, destination, statuses, out int run))
+            {
+                i += run - 1; // a run of pages stored raw, back to back: read straight into the destination
+                continue;
+            }
             else if (off == singleOffset)
             {
                 s.SinglePage.AsSpan(0, ps).CopyTo(dest);
@@ -153,5 +158,28 @@ internal sealed partial class KdumpCompressedReader
             statuses[i] = st;
             if (st != PageStatus.Present) dest.Clear();
         }
+    }
+
+    /// <summary>
+    /// Pages [i, i+run) stored raw and back to back in the file, in consecutive destination slots, are read with one
+    /// call straight into the destination (no copy through the window). False when fewer than two pages qualify.
+    /// </summary>
+    private bool TryReadRawRun(Scratch s, int i, int i1, Span<byte> destination, Span<PageStatus> statuses, out int run)
+    {
+        int ps = PageSize;
+        run = 1;
+        while (i + run < i1 && run < MaxWindow / ps && s.Index[i + run] >= 0 && s.Comp[i + run] == DumpCompression.None &&
+               s.Offset[i + run] == s.Offset[i] + (long)run * ps)
+            run++;
+        if (run < 2) return false;
+        var dest = destination.Slice(i * ps, run * ps);
+        int got = _src.Read(s.Offset[i], dest);
+        for (int k = 0; k < run; k++)
+        {
+            bool ok = (k + 1) * ps <= got;
+            statuses[i + k] = ok ? PageStatus.Present : PageStatus.Corrupt; // short: the file ended under us
+            if (!ok) dest.Slice(k * ps, ps).Clear();
+        }
+        return true;
     }
 }
