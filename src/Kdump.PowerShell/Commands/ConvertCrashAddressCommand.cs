@@ -125,11 +125,12 @@ public sealed class ConvertCrashAddressCommand : VmcoreCommandBase
         foreach (var a in Address)
         {
             Cancellation.ThrowIfCancellationRequested();
-            var space = userOrKernel.Kind == AddressSpaceKind.UserVirtual && IsKernelHalf(a) ? AddressSpace.KernelVirtual : userOrKernel;
+            // With a task, kernel addresses use the kernel's tables; an explicit -Pgd is used as given for every address.
+            var space = task is not null && IsKernelHalf(a) ? AddressSpace.KernelVirtual : userOrKernel;
             TryEngine(() =>
             {
                 var t = k.Translator.Translate(a, space);
-                string? device = t.Status == TranslationStatus.Swapped && t.SwapType is { } st ? SwapDevice(v, k, (int)st) : null;
+                string? device = t.Status == TranslationStatus.Swapped && t.SwapType is { } st && space.Kind == AddressSpaceKind.UserVirtual ? SwapDevice(v, k, (int)st) : null;
                 CrashVmArea? vma = task is not null && space.Kind == AddressSpaceKind.UserVirtual ? AreaOf(k, task, a) : null;
                 WriteObject(device is null && task is null ? t : t.WithContext(task?.Pid, task?.Task, vma, device));
             }, a);
