@@ -13,33 +13,8 @@ namespace Kdump.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "CrashVm")]
 [OutputType(typeof(CrashVm))]
-public sealed class GetCrashVmCommand : VmcoreCommandBase
+public sealed class GetCrashVmCommand : TaskCommandBase
 {
-    /// <summary>Only these pids (binds a piped CrashProcess's Pid).</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(PidCompleter))]
-    public int[]? Pid { get; set; }
-
-    /// <summary>Only the tasks at these task_struct addresses (binds a piped CrashProcess's Task).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [AddressTransformation]
-    public ulong[]? Task { get; set; }
-
-    /// <summary>Only tasks whose command matches one of these wildcards.</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(TaskNameCompleter))]
-    public string[]? Name { get; set; }
-
-    protected override void ProcessRecord()
-    {
-        var v = ResolveVmcore();
-        TaskTable? table = null;
-        if (!TryEngine(() => table = TaskTable.Get(v.Kernel, v, null, Cancellation), v)) return;
-        foreach (var t in TaskSelection.Select(table!, Pid, Task, Name, (ex, target) => WriteKdumpError(ex, target)))
-        {
-            Cancellation.ThrowIfCancellationRequested();
-            TryEngine(() => WriteObject(TaskVm.Read(v.Kernel, t, Cancellation)), t);
-        }
-    }
+    protected override void ProcessTask(Vmcore vmcore, CrashProcess task) =>
+        WriteObject(TaskVm.Read(vmcore.Kernel, task, Cancellation));
 }
