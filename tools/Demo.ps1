@@ -20,7 +20,7 @@ function Show([string] $Title, [scriptblock] $Block) {
 function Has([string] $Name) { [bool](Get-Command $Name -Module Kdump -ErrorAction SilentlyContinue) }
 
 Show "Open-Vmcore $($files -join ',')" { $script:dump = Open-Vmcore -Path $files; $script:dump }
-Show 'Open-Vmcore ... | Format-List' { $dump | Format-List Path, Format, Compression, DumpLevel, KernelRelease, BuildId, PageSize, CpuCount, PhysicalMemory, DumpedPages, ExcludedPages, KaslrOffset }
+Show 'Open-Vmcore ... | Format-List' { $dump | Format-List }
 if (Has 'Get-CrashSystem') { Show 'Get-CrashSystem' { Get-CrashSystem } }
 if (Has 'Get-CrashProcess') {
     Show 'Get-CrashProcess -UserSpace' { Get-CrashProcess -UserSpace }

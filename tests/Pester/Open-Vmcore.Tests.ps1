@@ -41,10 +41,12 @@ Describe 'Open-Vmcore' {
             @(Get-Vmcore).Count | Should -Be 2
             ($v.KernelRelease | Sort-Object) | Should -Be @('6.1.0-pester', '6.12.0-other')
         }
-        It 'keeps -Vmlinux and -SystemMap on the object' {
-            $v = Open-Vmcore $Elf -SystemMap $Elf2 -Vmlinux $Elf2
+        It 'keeps -SystemMap on the object, and refuses a -Vmlinux that is no kernel image' {
+            $v = Open-Vmcore $Elf -SystemMap $Elf2 -Force
             $v.SystemMap | Should -Be $Elf2
-            $v.Vmlinux | Should -Be $Elf2
+            $r = Open-Vmcore $Elf -Vmlinux $Elf2 -Force -ErrorVariable err -ErrorAction SilentlyContinue
+            $r | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'Vmlinux*,*'
         }
         It 'says which reader it chose with -Verbose' {
             $out = Open-Vmcore $Elf -Verbose 4>&1

@@ -140,7 +140,9 @@ public static class KernelWalkers
                     if (type == 1) { if (v != 0 && !IsInternal(v)) results.Add(new MapleEntry(lo, pivot, v)); }
                     else if (v != 0)
                     {
-                        if (!IsNode(v)) throw new KdumpException("TreeCorrupt", KdumpErrorKind.InvalidData, $"Maple node 0x{node:x} slot {i} holds 0x{v:x}, not a child node.", mapleTree);
+                        // children of internal nodes are encoded nodes (node | type << 3 | MAPLE_ENODE_NULL), without the
+                        // root's internal-entry tag: only the address part must look like a node
+                        if ((v & ~MapleNodeMask) < 4096) throw new KdumpException("TreeCorrupt", KdumpErrorKind.InvalidData, $"Maple node 0x{node:x} slot {i} holds 0x{v:x}, not a child node.", mapleTree);
                         children.Add((v, lo, pivot, depth + 1));
                     }
                     if (pivot >= maxIdx) break;

@@ -8,6 +8,8 @@ internal sealed class FsLayout
 {
     public readonly ulong FilePath, FileInode, FilePos, FileFlags, FileMode, FilePrivate;
     public readonly ulong DentryParent, DentryName, DentryInode, QstrName, QstrLen;
+    /// <summary>dentry.d_hash.pprev: NULL when the dentry is unhashed (deleted).</summary>
+    public readonly ulong? DentryHashPprev, DentryOp, DopDname;
     public readonly ulong MountMnt, MountParent, MountMountpoint, VfsRoot, VfsSb;
     public readonly ulong InodeMode, InodeIno, InodeSb, SbMagic, SbType, FsTypeName;
     public readonly ulong FilesFdt, FdtMaxFds, FdtFd, FsRoot, FsPwd;
@@ -33,6 +35,8 @@ internal sealed class FsLayout
         FilePath = Off(file, "f_path"); FileInode = Off(file, "f_inode"); FilePos = Off(file, "f_pos"); FileFlags = Off(file, "f_flags");
         FileMode = Off(file, "f_mode"); FilePrivate = Off(file, "private_data");
         DentryParent = Off(dentry, "d_parent"); DentryName = Off(dentry, "d_name"); DentryInode = Off(dentry, "d_inode");
+        try { DentryHashPprev = Off(dentry, "d_hash") + 8; } catch (KdumpException) { DentryHashPprev = null; }
+        try { DentryOp = Off(dentry, "d_op"); DopDname = Off(p.FindType("struct dentry_operations"), "d_dname"); } catch (KdumpException) { DentryOp = DopDname = null; }
         QstrName = Off(qstr, "name"); QstrLen = Off(qstr, "len");
         MountMnt = Off(mount, "mnt"); MountParent = Off(mount, "mnt_parent"); MountMountpoint = Off(mount, "mnt_mountpoint");
         VfsRoot = Off(vfs, "mnt_root"); VfsSb = Off(vfs, "mnt_sb");

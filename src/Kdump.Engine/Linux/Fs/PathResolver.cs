@@ -40,6 +40,45 @@ public sealed class PathResolver
         return n;
     }
 
+    /// <summary>
+    /// Names of dentries whose d_op has a d_dname (the kernel's d_path uses it instead of walking): pipefs, sockfs,
+    /// anon inodes, namespace files, and simple_dname's "/name (deleted)" for pseudo files (shmem behind /dev/zero
+    /// and SysV shm). Without a symbol for d_dname, the filesystem magic decides for pipes, sockets and anon inodes.
+    /// </summary>
+    private string? DynamicName(ulong dentry)
+    {
+        ulong inode = _p.ReadU64(dentry + Layout.DentryInode);
+        ulong ino = inode != 0 ? _p.ReadU64(inode + Layout.InodeIno) : 0;
+        string? fn = null;
+        if (Layout.DentryOp is { } opOff && Layout.DopDname is { } dnOff)
+        {
+            ulong ops = _p.ReadU64(dentry + opOff);
+            ulong dname = ops == 0 ? 0 : _p.ReadU64(ops + dnOff);
+            if (dname == 0) return null;
+            fn = _p.Symbolize(dname) is { Offset: 0 } s ? s.Symbol.Name : null;
+        }
+        switch (fn)
+        {
+            case "pipefs_dname": return $"pipe:[{ino}]";
+            case "sockfs_dname": return $"socket:[{ino}]";
+            case "anon_inodefs_dname": return "anon_inode:" + DentryName(dentry);
+            case "simple_dname": return "/" + DentryName(dentry) + " (deleted)";
+        }
+        if (inode == 0) return null;
+        ulong magic = SuperMagic(inode) & 0xffffffff;
+        if (magic == PipeFsMagic) return $"pipe:[{ino}]";
+        if (magic == SockFsMagic) return $"socket:[{ino}]";
+        if (magic == AnonInodeFsMagic) return "anon_inode:" + DentryName(dentry);
+        return null;
+    }
+
+    /// <summary>d_unlinked(): unhashed and not a root (its own parent); /proc then appends " (deleted)".</summary>
+    public bool IsUnlinked(ulong dentry)
+    {
+        if (Layout.DentryHashPprev is not { } pprev) return false;
+        return _p.ReadU64(dentry + pprev) == 0 && _p.ReadU64(dentry + Layout.DentryParent) != dentry;
+    }
+
     /// <summary>The superblock magic of the inode's filesystem.</summary>
     public ulong SuperMagic(ulong inode) => _p.ReadU64(_p.ReadU64(inode + Layout.InodeSb) + Layout.SbMagic);
 
@@ -47,15 +86,7 @@ public sealed class PathResolver
     public string Resolve(VfsPath path, VfsPath root)
     {
         if (path.IsNull) return "";
-        ulong inode = _p.ReadU64(path.Dentry + Layout.DentryInode);
-        if (inode != 0)
-        {
-            ulong magic = SuperMagic(inode) & 0xffffffff;
-            ulong ino = _p.ReadU64(inode + Layout.InodeIno);
-            if (magic == PipeFsMagic) return $"pipe:[{ino}]";
-            if (magic == SockFsMagic) return $"socket:[{ino}]";
-            if (magic == AnonInodeFsMagic) return "anon_inode:" + DentryName(path.Dentry);
-        }
+        if (DynamicName(path.Dentry) is { } dynamic) return dynamic;
         var parts = new List<string>();
         ulong vfsmnt = path.Mount, dentry = path.Dentry;
         ulong mount = vfsmnt - Layout.MountMnt;
@@ -90,6 +121,7 @@ public sealed class PathResolver
         if (parts.Count == 0) return "/";
         var sb = new StringBuilder();
         for (int i = parts.Count - 1; i >= 0; i--) sb.Append('/').Append(parts[i]);
+        if (IsUnlinked(path.Dentry)) sb.Append(" (deleted)");
         return sb.ToString();
     }
 }

@@ -1,0 +1,59 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Kdump.Engine.Linux.Tasks;
+using Kdump.Engine.Model;
+using Kdump.PowerShell.Session;
+
+namespace Kdump.PowerShell.Completers;
+
+/// <summary>Completes -Pid from the open dump's tasks (the tooltip shows the command).</summary>
+public sealed class PidCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var table = TaskCompletion.Table(fakeBoundParameters);
+        if (table is null) yield break;
+        int n = 0;
+        foreach (var t in table.Tasks.DistinctBy(t => t.Pid))
+        {
+            string pid = t.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!pid.StartsWith(wordToComplete, StringComparison.Ordinal)) continue;
+            if (++n > 500) yield break;
+            yield return new CompletionResult(pid, $"{pid} {t.Command}", CompletionResultType.ParameterValue, $"{t.Pid} {t.DisplayCommand} ({t.State})");
+        }
+    }
+}
+
+/// <summary>Completes -Name from the open dump's task commands.</summary>
+public sealed class TaskNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var table = TaskCompletion.Table(fakeBoundParameters);
+        if (table is null) yield break;
+        string word = wordToComplete.Trim('\'', '"');
+        var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);
+        int n = 0;
+        foreach (var name in table.Tasks.Select(t => t.Command).Distinct(StringComparer.Ordinal).Order(StringComparer.OrdinalIgnoreCase))
+        {
+            if (!pattern.IsMatch(name)) continue;
+            if (++n > 500) yield break;
+            string text = name.IndexOfAny(new[] { ' ', '[', ']', '*', '?', '\'', '$', '(', ')', '{', '}', ',', ';', '`', '"' }) >= 0 ? "'" + name.Replace("'", "''") + "'" : name;
+            yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
+        }
+    }
+}
+
+internal static class TaskCompletion
+{
+    public static TaskTable? Table(IDictionary bound)
+    {
+        try
+        {
+            var v = (bound["Vmcore"] is PSObject { BaseObject: Vmcore pv } ? pv : bound["Vmcore"] as Vmcore) ?? VmcoreSession.Current.CurrentVmcore;
+            return v is { IsOpen: true } ? TaskTable.Get(v.Kernel, v) : null;
+        }
+        catch (Exception) { return null; } // completion never throws at the user
+    }
+}
