@@ -8,9 +8,8 @@
     on one core (engine overhead = decompressor / engine on one core), and the speed-up on all cores. Then opens each
     flattened dump and its rearranged twin (written to a temporary file) and prints both open times and their ratio.
     Every figure is the median of -Repeat runs (open times: the median of 5 x -Repeat opens after a warm-up one).
-    Besides wall-clock MB/s it prints MB per CPU-second of this process (steady on a loaded machine, where wall
-    time mostly measures the other load), the ratio engine/decompressor on both, and for the all-cores run the
-    speed-up over one core and how many cores were busy on average (CPU time / wall time).
+    The figures are wall-clock: run it on a quiet machine (a loaded one mostly measures the other load; process CPU
+    time is no remedy, as some virtual machines account it as wall time).
 .PARAMETER Name
     Only the dumps whose manifest name matches one of these wildcards.
 #>
@@ -58,15 +57,6 @@ try {
     }
 
     function Median([double[]] $v) { $v = @($v | Sort-Object); if ($v.Count -eq 0) { return $null }; $m = [int][math]::Floor($v.Count / 2); if ($v.Count % 2) { $v[$m] } else { ($v[$m - 1] + $v[$m]) / 2 } }
-    # Wall time and this process's CPU time of one call: on a loaded machine the CPU figures are the steadier ones.
-    function Invoke-Timed([scriptblock] $Call) {
-        $p = [Diagnostics.Process]::GetCurrentProcess(); $c0 = $p.TotalProcessorTime
-        $r = & $Call
-        $p.Refresh()
-        # The engine's own CPU figure covers only the timed part (not loading the decompressor's input); older builds lack it.
-        $cpu = if ($r -and $r.PSObject.Properties['CpuTime'] -and $r.CpuTime.Ticks -gt 0) { $r.CpuTime.TotalSeconds } else { ($p.TotalProcessorTime - $c0).TotalSeconds }
-        [pscustomobject]@{ R = $r; Cpu = [math]::Max(1e-6, $cpu) }
-    }
     $cores = [Environment]::ProcessorCount
     $none = [Threading.CancellationToken]::None
     $rows = foreach ($s in $sets) {
@@ -77,30 +67,23 @@ try {
             $null = [Kdump.Engine.Dump.DumpBenchmark]::ReadAllPages($d, 1, $none)   # warm the page cache of the OS
             $one = @(); $all = @(); $dec = @()
             foreach ($i in 1..$Repeat) {
-                $one += Invoke-Timed { [Kdump.Engine.Dump.DumpBenchmark]::ReadAllPages($d, 1, $none) }
-                $all += Invoke-Timed { [Kdump.Engine.Dump.DumpBenchmark]::ReadAllPages($d, -1, $none) }
-                $x = Invoke-Timed { [Kdump.Engine.Dump.DumpBenchmark]::DecompressOnly($d, 256MB) }
-                if ($x.R) { $dec += $x }
+                $one += [Kdump.Engine.Dump.DumpBenchmark]::ReadAllPages($d, 1, $none)
+                $all += [Kdump.Engine.Dump.DumpBenchmark]::ReadAllPages($d, -1, $none)
+                $x = [Kdump.Engine.Dump.DumpBenchmark]::DecompressOnly($d, 256MB)
+                if ($x) { $dec += $x }
             }
-            $e1 = Median ($one | ForEach-Object { $_.R.MegabytesPerSecond })
-            $e1c = Median ($one | ForEach-Object { $_.R.Bytes / 1MB / $_.Cpu })
-            $eN = Median ($all | ForEach-Object { $_.R.MegabytesPerSecond })
-            $busy = Median ($all | ForEach-Object { $_.Cpu / $_.R.Elapsed.TotalSeconds })
-            $dm = if ($dec) { Median ($dec | ForEach-Object { $_.R.MegabytesPerSecond }) } else { $null }
-            $dmc = if ($dec) { Median ($dec | ForEach-Object { $_.R.Bytes / 1MB / $_.Cpu }) } else { $null }
+            $e1 = Median ($one | ForEach-Object { $_.MegabytesPerSecond })
+            $eN = Median ($all | ForEach-Object { $_.MegabytesPerSecond })
+            $dm = if ($dec) { Median ($dec | ForEach-Object { $_.MegabytesPerSecond }) } else { $null }
             [pscustomobject]@{
                 Dump                       = $s.Name
                 Format                     = "$($d.Format)/$($d.Compression)"
-                Pages                      = $one[0].R.Pages
+                Pages                      = $one[0].Pages
                 'Engine 1 core MB/s'       = [math]::Round($e1, 1)
                 'Decompressor 1 core MB/s' = if ($null -ne $dm) { [math]::Round($dm, 1) } else { 'n/a (raw)' }
-                'Ratio'                    = if ($dm -gt 0) { [math]::Round($e1 / $dm, 2) } else { $null }
-                'Engine MB/CPU-s'          = [math]::Round($e1c, 1)
-                'Decompressor MB/CPU-s'    = if ($null -ne $dmc) { [math]::Round($dmc, 1) } else { $null }
-                'Ratio (CPU)'              = if ($dmc -gt 0) { [math]::Round($e1c / $dmc, 2) } else { $null }
+                'Engine/decompressor'      = if ($dm -gt 0) { [math]::Round($e1 / $dm, 2) } else { $null }
                 "Engine $cores cores MB/s" = [math]::Round($eN, 1)
                 'Speed-up'                 = if ($e1 -gt 0) { [math]::Round($eN / $e1, 2) } else { $null }
-                'Cores busy'               = [math]::Round($busy, 2)
             }
         } finally { $d.Dispose() }
     }

@@ -4,11 +4,9 @@ using System.Numerics;
 namespace Kdump.Engine.Dump;
 
 /// <summary>One measurement: pages and bytes produced in a time.</summary>
-public sealed record ThroughputResult(string What, long Pages, long Bytes, TimeSpan Elapsed, int Threads, TimeSpan CpuTime = default)
+public sealed record ThroughputResult(string What, long Pages, long Bytes, TimeSpan Elapsed, int Threads)
 {
     public double MegabytesPerSecond => Elapsed.TotalSeconds > 0 ? Bytes / 1048576.0 / Elapsed.TotalSeconds : 0;
-    /// <summary>MB per second of this process's CPU time over the timed part (steadier than wall time on a loaded machine).</summary>
-    public double MegabytesPerCpuSecond => CpuTime.TotalSeconds > 0 ? Bytes / 1048576.0 / CpuTime.TotalSeconds : 0;
 }
 
 /// <summary>Throughput measurements of the dump layer (for bench/Read-Pages.ps1).</summary>
@@ -26,7 +24,6 @@ public static class DumpBenchmark
         var st = new PageStatus[Batch];
         var pfns = new List<ulong>(Batch);
         long pages = 0, bad = 0;
-        var cpu0 = ProcessCpu();
         var sw = Stopwatch.StartNew();
         foreach (var pfn in dump.EnumerateDumpedPfns())
         {
@@ -35,8 +32,7 @@ public static class DumpBenchmark
         }
         Flush();
         sw.Stop();
-        var cpu = ProcessCpu() - cpu0;
-        return new ThroughputResult(bad == 0 ? "read all dumped pages" : $"read all dumped pages ({bad} unreadable)", pages, pages * ps, sw.Elapsed, threads < 0 ? Environment.ProcessorCount : threads, cpu);
+        return new ThroughputResult(bad == 0 ? "read all dumped pages" : $"read all dumped pages ({bad} unreadable)", pages, pages * ps, sw.Elapsed, threads < 0 ? Environment.ProcessorCount : threads);
 
         void Flush()
         {
@@ -65,18 +61,10 @@ public static class DumpBenchmark
         var blobs = parts.SelectMany(p => p.ReadStoredPages(p.Source, maxBytes)).ToList();
         int ps = dump.PageSize;
         var dst = new byte[ps];
-        var cpu0 = ProcessCpu();
         var sw = Stopwatch.StartNew();
         foreach (var (c, stored) in blobs) PageDecompressor.Decompress(c, stored, dst);
         sw.Stop();
-        var cpu = ProcessCpu() - cpu0;
-        return new ThroughputResult($"{dump.Compression} decompressor alone", blobs.Count, (long)blobs.Count * ps, sw.Elapsed, 1, cpu);
-    }
-
-    private static TimeSpan ProcessCpu()
-    {
-        using var p = Process.GetCurrentProcess();
-        return p.TotalProcessorTime;
+        return new ThroughputResult($"{dump.Compression} decompressor alone", blobs.Count, (long)blobs.Count * ps, sw.Elapsed, 1);
     }
 
     /// <summary>Time to open a dump (headers, bitmaps, notes; no VMCOREINFO scan): best of <paramref name="repeat"/>.</summary>
