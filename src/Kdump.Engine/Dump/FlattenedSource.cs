@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 
 namespace Kdump.Engine.Dump;
 
@@ -158,62 +157,16 @@ internal sealed class FlattenedSource : IByteSource
 
     public void Dispose() => _file.Dispose();
 
-    /// <summary>Reads the 16-byte record headers of the index pass: from a read-only map of the file, else buffered.</summary>
+    /// <summary>
+    /// Reads the 16-byte record headers of the index pass through a buffer. (A memory map was tried: a little faster,
+    /// but a file truncated by another process during the pass would kill the process with SIGBUS.)
+    /// </summary>
     private abstract class HeaderCursor : IDisposable
     {
         public abstract void Header(long pos, out long offset, out long size);
         public virtual void Dispose() { }
 
-        public static HeaderCursor Create(IByteSource file)
-        {
-            if (file is FileByteSource f && Environment.Is64BitProcess && f.Length > HeaderSize)
-            {
-                try { return new Mapped(f); }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException) { }
-            }
-            return new Buffered(file);
-        }
-
-        /// <summary>
-        /// The file mapped only for the pass (unmapped right after). The map covers the length seen at open and the
-        /// pass reads only headers inside it.
-        /// </summary>
-        private sealed unsafe class Mapped : HeaderCursor
-        {
-            private readonly MemoryMappedFile _map;
-            private readonly MemoryMappedViewAccessor _view;
-            private readonly byte* _base;
-            private readonly long _length;
-
-            public Mapped(FileByteSource f)
-            {
-                _length = f.Length;
-                _map = MemoryMappedFile.CreateFromFile(f.Handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-                try
-                {
-                    _view = _map.CreateViewAccessor(0, _length, MemoryMappedFileAccess.Read);
-                    byte* p = null;
-                    _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-                    _base = p + _view.PointerOffset;
-                }
-                catch { _view?.Dispose(); _map.Dispose(); throw; }
-            }
-
-            public override void Header(long pos, out long offset, out long size)
-            {
-                if (pos < 0 || pos + 16 > _length) throw new ArgumentOutOfRangeException(nameof(pos)); // never: the caller checks
-                var h = new ReadOnlySpan<byte>(_base + pos, 16);
-                offset = BinaryPrimitives.ReadInt64BigEndian(h);
-                size = BinaryPrimitives.ReadInt64BigEndian(h[8..]);
-            }
-
-            public override void Dispose()
-            {
-                _view.SafeMemoryMappedViewHandle.ReleasePointer();
-                _view.Dispose();
-                _map.Dispose();
-            }
-        }
+        public static HeaderCursor Create(IByteSource file) => new Buffered(file);
 
         /// <summary>
         /// A 1 MiB buffer refilled from the header's position whenever the next header is not inside it: small records
