@@ -23,6 +23,7 @@ internal sealed class FileByteSource : IByteSource
 
     public string Path { get; }
     public long Length { get; }
+    internal SafeFileHandle Handle => _handle;
 
     public FileByteSource(string path)
     {

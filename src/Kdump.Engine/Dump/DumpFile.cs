@@ -174,26 +174,40 @@ public sealed partial class DumpFile : IPhysicalMemory, IDisposable
         ReadPages(pfns, destination, statuses, maxDegreeOfParallelism);
     }
 
-    /// <summary>Reads the given pages (page i of <paramref name="pfns"/> at i*PageSize), in parallel, bypassing the cache.</summary>
+    /// <summary>
+    /// Reads the given pages (page i of <paramref name="pfns"/> at i*PageSize), bypassing the cache. The list is cut
+    /// into large contiguous chunks, each read by one thread with batched file reads; nothing is shared between
+    /// the threads but the file handle.
+    /// </summary>
     public void ReadPages(IReadOnlyList<ulong> pfns, Memory<byte> destination, PageStatus[] statuses, int maxDegreeOfParallelism = -1)
     {
         ThrowIfDisposed();
         int ps = PageSize, count = pfns.Count;
         if (statuses.Length < count || destination.Length < (long)count * ps) throw new ArgumentException("destination or statuses too small");
-        if (maxDegreeOfParallelism == 1 || count < 16)
+        if (count == 0) return;
+        ulong[] arr;
+        if (pfns is ulong[] a) arr = a;
+        else
         {
-            for (int i = 0; i < count; i++) statuses[i] = ReadOne(i);
+            arr = new ulong[count];
+            if (pfns is List<ulong> l) l.CopyTo(arr);
+            else for (int i = 0; i < count; i++) arr[i] = pfns[i];
+        }
+        int dop = maxDegreeOfParallelism < 0 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
+        const int MinChunk = 256;
+        if (dop == 1 || count < 2 * MinChunk)
+        {
+            _reader.ReadPages(arr.AsSpan(0, count), destination.Span[..(count * ps)], statuses.AsSpan(0, count));
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i => statuses[i] = ReadOne(i));
-
-        PageStatus ReadOne(int i)
+        // A few chunks per core so a slow chunk does not leave the other cores idle, but each large enough to batch.
+        int chunk = Math.Max(MinChunk, (count + dop * 4 - 1) / (dop * 4));
+        int chunks = (count + chunk - 1) / chunk;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = dop }, c =>
         {
-            var span = destination.Span.Slice(i * ps, ps);
-            var st = _reader.ReadPage(pfns[i], span, out _);
-            if (st != PageStatus.Present) span.Clear();
-            return st;
-        }
+            int s = c * chunk, n = Math.Min(count, s + chunk) - s;
+            _reader.ReadPages(arr.AsSpan(s, n), destination.Span.Slice(s * ps, n * ps), statuses.AsSpan(s, n));
+        });
     }
 
     /// <summary>The pfns whose data the dump holds, in order.</summary>

@@ -80,4 +80,20 @@ internal interface IDumpReader : IPhysicalMemory, IDisposable
     bool IsCompressed { get; }
     /// <summary>Reads one page, or says why not with a detail naming the file and offset on corruption.</summary>
     PageStatus ReadPage(ulong pfn, Span<byte> destination, out string? detail);
+
+    /// <summary>
+    /// Reads many pages (page i of <paramref name="pfns"/> at i*PageSize of <paramref name="destination"/>) on the
+    /// calling thread; unreadable pages are zeroed. Readers override it to batch their file reads.
+    /// </summary>
+    void ReadPages(ReadOnlySpan<ulong> pfns, Span<byte> destination, Span<PageStatus> statuses)
+    {
+        int ps = PageSize;
+        for (int i = 0; i < pfns.Length; i++)
+        {
+            var span = destination.Slice(i * ps, ps);
+            var st = ReadPage(pfns[i], span, out _);
+            if (st != PageStatus.Present) span.Clear();
+            statuses[i] = st;
+        }
+    }
 }

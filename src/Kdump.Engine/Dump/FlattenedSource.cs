@@ -6,7 +6,8 @@ namespace Kdump.Engine.Dump;
 /// makedumpfile's flattened format (makedumpfile -F; QEMU kdump-*) read in place as the "rearranged file" it
 /// describes. A 4096-byte big-endian header ("makedumpfile", type 1, version 1) is followed by records
 /// {i64 offset; i64 size; size bytes} (big-endian) meaning "these bytes go at offset"; offset -1 ends the stream.
-/// Opening reads only the 16-byte record headers (one sequential pass, seeking over the data) and sorts them.
+/// Opening reads only the 16-byte record headers (one sequential pass over a temporary read-only map of the file,
+/// or large buffered reads, hopping over the data) into a compact sorted array of records.
 /// </summary>
 internal sealed class FlattenedSource : IByteSource
 {
@@ -38,45 +39,39 @@ internal sealed class FlattenedSource : IByteSource
         if (version != 1) throw DumpErrors.FormatUnsupported(path, $"flattened format version {version} is not supported (only 1)");
         if (file.Length < HeaderSize + 16) throw DumpErrors.Truncated(path, "first flattened record", HeaderSize, 16);
 
-        var list = new List<Record>();
-        var buf = new byte[1 << 16];
-        long bufStart = -1;
-        int bufLen = 0;
-        long pos = HeaderSize, end = 0, lastSize = 0;
+        // One sequential pass over the record headers. The file is mapped for the pass when it can be, so a header
+        // costs at most a page fault (the kernel maps the neighbouring pages with it) instead of a read call;
+        // otherwise a large buffer brings many headers of small records at once.
+        var list = new List<Record>(256);
+        long pos = HeaderSize, end = 0;
         bool sorted = true, ended = false;
-        while (true)
+        using (var cursor = HeaderCursor.Create(file))
         {
-            host.Cancellation.ThrowIfCancellationRequested();
-            if (pos + 16 > file.Length) break;
-            if (bufStart < 0 || pos < bufStart || pos + 16 > bufStart + bufLen)
+            while (true)
             {
-                // Small records: one read brings many headers. Large records: read little more than the header.
-                int window = lastSize + 16 < buf.Length / 4 ? buf.Length : 512;
-                bufStart = pos;
-                bufLen = file.Read(pos, buf.AsSpan(0, window));
+                if ((list.Count & 1023) == 0) host.Cancellation.ThrowIfCancellationRequested();
+                if (pos + 16 > file.Length) break;
+                cursor.Header(pos, out long off, out long size);
+                if (off == -1) { ended = true; break; }
+                if (off < 0 || off > limits.MaxRearrangedBytes)
+                    throw DumpErrors.Corrupt(path, $"flattened record {list.Count} offset", $"is {off} (at file offset 0x{pos:x})");
+                if (size < 0 || size > limits.MaxFlattenedRecordBytes || off + size > limits.MaxRearrangedBytes)
+                    throw DumpErrors.Corrupt(path, $"flattened record {list.Count} size", $"is {size} (at file offset 0x{pos:x})");
+                if (pos + 16 + size > file.Length)
+                {
+                    if (!force) throw DumpErrors.Corrupt(path, $"flattened record {list.Count} size", $"({size} bytes at file offset 0x{pos + 16:x}) runs past the end of the {file.Length}-byte file (truncated stream? -Force opens what is there)");
+                    host.Warning($"'{path}': the flattened stream is truncated at record {list.Count}; later data is missing.");
+                    break;
+                }
+                if (list.Count >= limits.MaxFlattenedRecords) throw DumpErrors.Limit(path, "flattened records", $"exceed {limits.MaxFlattenedRecords}");
+                if (size > 0)
+                {
+                    if (list.Count > 0 && off < list[^1].Offset) sorted = false;
+                    list.Add(new Record(off, size, pos + 16));
+                    end = Math.Max(end, off + size);
+                }
+                pos += 16 + size;
             }
-            var rh = buf.AsSpan((int)(pos - bufStart), 16);
-            long off = BinaryPrimitives.ReadInt64BigEndian(rh), size = BinaryPrimitives.ReadInt64BigEndian(rh[8..]);
-            if (off == -1) { ended = true; break; }
-            if (off < 0 || off > limits.MaxRearrangedBytes)
-                throw DumpErrors.Corrupt(path, $"flattened record {list.Count} offset", $"is {off} (at file offset 0x{pos:x})");
-            if (size < 0 || size > limits.MaxFlattenedRecordBytes || off + size > limits.MaxRearrangedBytes)
-                throw DumpErrors.Corrupt(path, $"flattened record {list.Count} size", $"is {size} (at file offset 0x{pos:x})");
-            if (pos + 16 + size > file.Length)
-            {
-                if (!force) throw DumpErrors.Corrupt(path, $"flattened record {list.Count} size", $"({size} bytes at file offset 0x{pos + 16:x}) runs past the end of the {file.Length}-byte file (truncated stream? -Force opens what is there)");
-                host.Warning($"'{path}': the flattened stream is truncated at record {list.Count}; later data is missing.");
-                break;
-            }
-            if (list.Count >= limits.MaxFlattenedRecords) throw DumpErrors.Limit(path, "flattened records", $"exceed {limits.MaxFlattenedRecords}");
-            if (size > 0)
-            {
-                if (list.Count > 0 && off < list[^1].Offset) sorted = false;
-                list.Add(new Record(off, size, pos + 16));
-                end = Math.Max(end, off + size);
-            }
-            pos += 16 + size;
-            lastSize = size;
         }
         if (!ended && !force && pos + 16 > file.Length)
             host.Warning($"'{path}': the flattened stream has no end marker (the dump may be incomplete).");
@@ -84,7 +79,8 @@ internal sealed class FlattenedSource : IByteSource
         var arr = list.ToArray();
         if (!sorted) Array.Sort(arr, (a, b) => a.Offset.CompareTo(b.Offset));
         _records = ResolveOverlaps(arr, path, force, host);
-        _starts = _records.Select(r => r.Offset).ToArray();
+        _starts = new long[_records.Length];
+        for (int i = 0; i < _records.Length; i++) _starts[i] = _records[i].Offset;
         Length = end;
     }
 
@@ -160,4 +156,42 @@ internal sealed class FlattenedSource : IByteSource
     }
 
     public void Dispose() => _file.Dispose();
+
+    /// <summary>
+    /// Reads the 16-byte record headers of the index pass through a buffer. (A memory map was tried: a little faster,
+    /// but a file truncated by another process during the pass would kill the process with SIGBUS.)
+    /// </summary>
+    private abstract class HeaderCursor : IDisposable
+    {
+        public abstract void Header(long pos, out long offset, out long size);
+        public virtual void Dispose() { }
+
+        public static HeaderCursor Create(IByteSource file) => new Buffered(file);
+
+        /// <summary>
+        /// A 1 MiB buffer refilled from the header's position whenever the next header is not inside it: small records
+        /// come many to a read. After a large record (the data between headers would fill the buffer) only 4 KiB is read.
+        /// </summary>
+        private sealed class Buffered(IByteSource file) : HeaderCursor
+        {
+            private readonly byte[] _buf = new byte[1 << 20];
+            private long _start = -1, _last = -1;
+            private int _len;
+
+            public override void Header(long pos, out long offset, out long size)
+            {
+                if (_start < 0 || pos < _start || pos + 16 > _start + _len)
+                {
+                    bool bigStep = _last >= 0 && pos - _last > _buf.Length / 8;
+                    _start = pos;
+                    _len = file.Read(pos, _buf.AsSpan(0, bigStep ? 4096 : _buf.Length));
+                    if (_len < 16) throw DumpErrors.Truncated(file.Path, "flattened record header", pos, 16);
+                }
+                _last = pos;
+                var h = _buf.AsSpan((int)(pos - _start), 16);
+                offset = BinaryPrimitives.ReadInt64BigEndian(h);
+                size = BinaryPrimitives.ReadInt64BigEndian(h[8..]);
+            }
+        }
+    }
 }

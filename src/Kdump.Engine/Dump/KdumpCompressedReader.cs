@@ -8,7 +8,7 @@ namespace Kdump.Engine.Dump;
 /// compressed with zlib, LZO1X, snappy or zstd. Excluded (filtered) is kept apart from NotInDump (a hole) and Lost
 /// (an incomplete dump's page that was never written).
 /// </summary>
-internal sealed class KdumpCompressedReader : IDumpReader
+internal sealed partial class KdumpCompressedReader : IDumpReader
 {
     public const int PageDescSize = 24;
     private readonly IByteSource _src;
@@ -191,36 +191,17 @@ internal sealed class KdumpCompressedReader : IDumpReader
         var st = GetPageStatus(pfn);
         if (st != PageStatus.Present) return st;
         long index = _dumped.Rank(pfn) - _rankStart;
-        long descPos = _descOffset + index * PageDescSize;
         Span<byte> d = stackalloc byte[PageDescSize];
-        bool be = Info.BigEndian;
-        if (_src.Read(descPos, d) != PageDescSize)
+        if (!TryGetDescriptorBytes(index, d))
         {
-            detail = $"'{Path}': the page descriptor at 0x{descPos:x} is past the end of the file";
+            detail = $"'{Path}': the page descriptor at 0x{DescPos(index):x} is past the end of the file";
             return PageStatus.Lost;
         }
-        long offset = Bin.I64(d, 0, be);
-        uint size = Bin.U32(d, 8, be), flags = Bin.U32(d, 12, be);
-        if (offset == 0)
-        {
-            if (Info.Incomplete) { detail = "the dump is incomplete and this page's descriptor was never written"; return PageStatus.Lost; }
-            detail = $"'{Path}': the page descriptor at 0x{descPos:x} has offset 0";
-            return PageStatus.Corrupt;
-        }
-        if (offset < 0 || size == 0 || size > _maxStored)
-        {
-            detail = $"'{Path}': the page descriptor at 0x{descPos:x} says {size} bytes at offset 0x{offset:x} (page size {PageSize})";
-            return PageStatus.Corrupt;
-        }
-        if (offset + size > _src.Length)
-        {
-            detail = $"'{Path}': the page's {size} bytes at 0x{offset:x} are past the end of the {_src.Length}-byte file";
-            return Info.Incomplete ? PageStatus.Lost : PageStatus.Corrupt;
-        }
-        var comp = PageDecompressor.CompressionOf(flags);
+        st = CheckDescriptor(index, d, out long offset, out int size, out var comp, out detail);
+        if (st != PageStatus.Present) return st;
         var dest = destination[..PageSize];
         byte[]? rented = null;
-        Span<byte> stored = size <= 8192 ? stackalloc byte[(int)size] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent((int)size)).AsSpan(0, (int)size);
+        Span<byte> stored = size <= 8192 ? stackalloc byte[size] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(size)).AsSpan(0, size);
         try
         {
             if (_src.Read(offset, stored) != size)
@@ -228,16 +209,86 @@ internal sealed class KdumpCompressedReader : IDumpReader
                 detail = $"'{Path}': short read of {size} bytes at 0x{offset:x}";
                 return PageStatus.Corrupt;
             }
-            if (comp == DumpCompression.None && size != PageSize)
-            {
-                detail = $"'{Path}': the page at 0x{offset:x} is stored uncompressed but is {size} bytes, not {PageSize}";
-                return PageStatus.Corrupt;
-            }
-            var err = PageDecompressor.Decompress(comp, stored, dest);
-            if (err is not null) { detail = $"'{Path}' at file offset 0x{offset:x}: {err}"; return PageStatus.Corrupt; }
-            return PageStatus.Present;
+            return Decode(offset, comp, stored, dest, out detail);
         }
         finally { if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented); }
+    }
+
+    private long DescPos(long index) => _descOffset + index * PageDescSize;
+
+    /// <summary>Validates a page descriptor; Present when its data can be read at offset/size.</summary>
+    private PageStatus CheckDescriptor(long index, ReadOnlySpan<byte> d, out long offset, out int size, out DumpCompression comp, out string? detail)
+    {
+        detail = null;
+        bool be = Info.BigEndian;
+        offset = Bin.I64(d, 0, be);
+        uint usize = Bin.U32(d, 8, be), flags = Bin.U32(d, 12, be);
+        size = (int)Math.Min(usize, int.MaxValue);
+        comp = PageDecompressor.CompressionOf(flags);
+        if (offset == 0)
+        {
+            if (Info.Incomplete) { detail = "the dump is incomplete and this page's descriptor was never written"; return PageStatus.Lost; }
+            detail = $"'{Path}': the page descriptor at 0x{DescPos(index):x} has offset 0";
+            return PageStatus.Corrupt;
+        }
+        if (offset < 0 || usize == 0 || usize > (uint)_maxStored)
+        {
+            detail = $"'{Path}': the page descriptor at 0x{DescPos(index):x} says {usize} bytes at offset 0x{offset:x} (page size {PageSize})";
+            return PageStatus.Corrupt;
+        }
+        if (offset + size > _src.Length)
+        {
+            detail = $"'{Path}': the page's {size} bytes at 0x{offset:x} are past the end of the {_src.Length}-byte file";
+            return Info.Incomplete ? PageStatus.Lost : PageStatus.Corrupt;
+        }
+        if (comp == DumpCompression.None && size != PageSize)
+        {
+            detail = $"'{Path}': the page at 0x{offset:x} is stored uncompressed but is {size} bytes, not {PageSize}";
+            return PageStatus.Corrupt;
+        }
+        return PageStatus.Present;
+    }
+
+    /// <summary>Decompresses a page's stored bytes (read from file offset <paramref name="offset"/>) into dest.</summary>
+    private PageStatus Decode(long offset, DumpCompression comp, ReadOnlySpan<byte> stored, Span<byte> dest, out string? detail)
+    {
+        var err = PageDecompressor.Decompress(comp, stored, dest);
+        if (err is not null) { detail = $"'{Path}' at file offset 0x{offset:x}: {err}"; return PageStatus.Corrupt; }
+        detail = null;
+        return PageStatus.Present;
+    }
+
+    // A bounded, lock-free, direct-mapped cache of descriptor blocks for single-page reads: one positional read
+    // brings DescPerBlock descriptors, so a walk over neighbouring pages costs one read per page (its data), not two.
+    private const int DescPerBlock = 128, DescSlots = 64;
+    private sealed class DescBlock(long block, byte[] bytes, int valid)
+    {
+        public readonly long Block = block;
+        public readonly byte[] Bytes = bytes;
+        public readonly int Valid = valid;
+    }
+    private readonly DescBlock?[] _descSlots = new DescBlock?[DescSlots];
+
+    /// <summary>The 24 descriptor bytes of descriptor <paramref name="index"/>; false when the file ends before them.</summary>
+    private bool TryGetDescriptorBytes(long index, Span<byte> d)
+    {
+        if (index < 0 || index >= _descCount) return false;
+        long block = index / DescPerBlock;
+        int slot = (int)(block % DescSlots);
+        var b = Volatile.Read(ref _descSlots[slot]);
+        if (b is null || b.Block != block)
+        {
+            long first = block * DescPerBlock;
+            int n = (int)Math.Min(DescPerBlock, _descCount - first);
+            var bytes = new byte[n * PageDescSize];
+            int got = _src.Read(DescPos(first), bytes);
+            b = new DescBlock(block, bytes, got);
+            Volatile.Write(ref _descSlots[slot], b);
+        }
+        int at = (int)(index - block * DescPerBlock) * PageDescSize;
+        if (at + PageDescSize > b.Valid) return false;
+        b.Bytes.AsSpan(at, PageDescSize).CopyTo(d);
+        return true;
     }
 
     internal IByteSource Source => _src;
@@ -248,8 +299,7 @@ internal sealed class KdumpCompressedReader : IDumpReader
         offset = 0; size = 0; flags = 0;
         if (GetPageStatus(pfn) != PageStatus.Present) return false;
         Span<byte> d = stackalloc byte[PageDescSize];
-        long descPos = _descOffset + (_dumped.Rank(pfn) - _rankStart) * PageDescSize;
-        if (_src.Read(descPos, d) != PageDescSize) return false;
+        if (!TryGetDescriptorBytes(_dumped.Rank(pfn) - _rankStart, d)) return false;
         offset = Bin.I64(d, 0, Info.BigEndian); size = Bin.U32(d, 8, Info.BigEndian); flags = Bin.U32(d, 12, Info.BigEndian);
         return true;
     }

@@ -104,7 +104,18 @@ public static class Lzo1x
             if (dist > op || len > dst.Length - op) return false;
             int from = op - dist;
             if (dist >= len) dst.Slice(from, len).CopyTo(dst.Slice(op, len));
-            else for (int k = 0; k < len; k++) dst[op + k] = dst[from + k];
+            else if (dist == 1) dst.Slice(op, len).Fill(dst[from]);
+            else
+            {
+                // An overlapping match repeats the last dist bytes: copy whole periods, doubling the span each time
+                // (source and destination never overlap, and every copy starts at a multiple of dist).
+                for (int done = 0; done < len;)
+                {
+                    int c = Math.Min(dist + done, len - done);
+                    dst.Slice(from, c).CopyTo(dst.Slice(op + done, c));
+                    done += c;
+                }
+            }
             op += len;
 
             if (!CopyLiterals(src, ref ip, dst, ref op, next)) return false;

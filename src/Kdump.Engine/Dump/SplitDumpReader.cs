@@ -71,6 +71,26 @@ internal sealed class SplitDumpReader : IDumpReader
         return p is null ? PageStatus.NotInDump : p.ReadPage(pfn, destination, out detail);
     }
 
+    public void ReadPages(ReadOnlySpan<ulong> pfns, Span<byte> destination, Span<PageStatus> statuses)
+    {
+        int ps = PageSize;
+        for (int i = 0; i < pfns.Length;)
+        {
+            var p = PartFor(pfns[i]);
+            int j = i + 1;
+            if (p is null)
+            {
+                statuses[i] = PageStatus.NotInDump;
+                destination.Slice(i * ps, ps).Clear();
+                i = j;
+                continue;
+            }
+            while (j < pfns.Length && pfns[j] >= p.SplitStart && pfns[j] < p.SplitEnd) j++;
+            p.ReadPages(pfns[i..j], destination.Slice(i * ps, (j - i) * ps), statuses[i..j]);
+            i = j;
+        }
+    }
+
     internal IEnumerable<ulong> EnumerateDumpedPfns() => _parts.SelectMany(p => p.EnumerateDumpedPfns());
 
     public void Dispose() { foreach (var p in _parts) p.Dispose(); }

@@ -33,6 +33,22 @@ public sealed class AddressTranslation
     public ulong? SwapOffset { get; init; }
     /// <summary>The physical address of the top-level table used (0 for physical/direct lookups).</summary>
     public ulong PageTableRoot { get; init; }
+    /// <summary>The swap device or file of a swapped page (swap_info[SwapType]->swap_file), when known.</summary>
+    public string? SwapDevice { get; init; }
+    /// <summary>The pid of the task whose address space was used (-Pid/-Task), or null.</summary>
+    public int? Pid { get; init; }
+    /// <summary>The task_struct whose address space was used (-Pid/-Task), or null.</summary>
+    public ulong? Task { get; init; }
+    /// <summary>The task's memory area (vm_area_struct) that contains the address, when a task was given and one does.</summary>
+    public Kdump.Engine.Model.CrashVmArea? Vma { get; init; }
+
+    /// <summary>A copy with the context a caller knows beyond the page tables: the task, its area and the swap device.</summary>
+    public AddressTranslation WithContext(int? pid, ulong? task, Kdump.Engine.Model.CrashVmArea? vma, string? swapDevice) => new()
+    {
+        VirtualAddress = VirtualAddress, PhysicalAddress = PhysicalAddress, AddressSpace = AddressSpace, PageSize = PageSize,
+        Status = Status, Levels = Levels, SwapType = SwapType, SwapOffset = SwapOffset, PageTableRoot = PageTableRoot,
+        SwapDevice = swapDevice ?? SwapDevice, Pid = pid ?? Pid, Task = task ?? Task, Vma = vma ?? Vma,
+    };
 
     public override string ToString() => PhysicalAddress is { } p
         ? $"0x{VirtualAddress:x} -> 0x{p:x} ({Status}, page {PageSize})"

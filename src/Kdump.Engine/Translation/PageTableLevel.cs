@@ -46,6 +46,8 @@ public sealed class PageTableLevel
     {
         get
         {
+            // Not present and not PROT_NONE: the bits are a swap (or migration) entry, not flags.
+            if ((Flags & (X86PteFlags.Present | X86PteFlags.Global)) == 0 && EntryValue != 0) return "(swap entry)";
             var parts = new List<string>();
             void Add(X86PteFlags f, string s) { if ((Flags & f) != 0) parts.Add(s); }
             Add(X86PteFlags.Present, "PRESENT"); Add(X86PteFlags.Writable, "RW"); Add(X86PteFlags.User, "USER");

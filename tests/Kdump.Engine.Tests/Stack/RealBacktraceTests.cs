@@ -22,7 +22,7 @@ public class RealBacktraceTests
 
     private static string Here(string file) => Path.Combine(TestEnvironment.RepoRoot, "tests", "Kdump.Engine.Tests", "Stack", file);
 
-    private static CrashBacktrace Trace(Vmcore v, KernelProgram k, ulong task)
+    internal static CrashBacktrace Trace(Vmcore v, KernelProgram k, ulong task)
     {
         var panicCpu = BacktraceTargets.PanicCpu(k, v.PanicCpu);
         return new Backtracer(k, v).Trace(BacktraceTargets.ForTask(k, task, panicCpu));
@@ -38,7 +38,7 @@ public class RealBacktraceTests
     /// registers were saved), while we may list the live frames above crash's first one (module code of the panic
     /// notifier) — each such extra frame must lie on the stack side of the divergence it belongs to.
     /// </summary>
-    private static List<string> Compare(CrashBtTrace crash, CrashBacktrace ours, KernelProgram k)
+    internal static List<string> Compare(CrashBtTrace crash, CrashBacktrace ours, KernelProgram k)
     {
         var diffs = new List<string>();
         var c = crash.Frames;
@@ -166,7 +166,7 @@ public class RealBacktraceTests
         Assert.Empty(diffs);
     }
 
-    private static List<string> StackSwitches(CrashBacktrace bt)
+    internal static List<string> StackSwitches(CrashBacktrace bt)
     {
         var l = new List<string>();
         for (int i = 1; i < bt.Frames.Count; i++)

@@ -65,6 +65,7 @@ public class X86_64TranslatorTests
         Assert.False(t.Present);
         Assert.Equal(3u, t.SwapType);
         Assert.Equal(0x1234UL, t.SwapOffset);
+        Assert.Equal("(swap entry)", t.Levels[^1].FlagText);
         Assert.Null(t.PhysicalAddress);
         var ex = Assert.Throws<AddressTranslationException>(() => tr.ToPhysical(va, AddressSpace.UserVirtual(pt.Root)));
         Assert.Equal("PageSwappedOut", ex.ErrorId);
