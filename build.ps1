@@ -135,7 +135,7 @@ function Invoke-Demo {
 function Invoke-Bench {
     if (-not (Test-Path (Join-Path $ModuleDir 'Kdump.psd1'))) { Invoke-Build }
     $fx = if ($SkipFixtures) { $null } else { Get-FixtureDir }
-    foreach ($b in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.ps1' | Sort-Object Name) {
+    foreach ($b in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.ps1' | Where-Object Name -ne 'common.ps1' | Sort-Object Name) {
         Write-Host "==> Bench $($b.Name)"
         $benchArgs = @('-NoProfile', '-NonInteractive', '-File', $b.FullName, '-ModulePath', $ModuleDir, '-SamplesPath', (Join-Path $Root 'samples'))
         if ($fx) { $benchArgs += @('-FixturesPath', $fx) }
