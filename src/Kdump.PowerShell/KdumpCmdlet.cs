@@ -14,21 +14,53 @@ public abstract class KdumpCmdlet : PSCmdlet
 
     protected CancellationToken Cancellation => _cts.Token;
 
-    /// <summary>The engine's view of this cmdlet: warnings, verbose text, progress and cancellation.</summary>
-    protected EngineHost Engine => _host ??= new EngineHost
+    /// <summary>
+    /// The engine's view of this cmdlet: warnings, verbose text, progress and cancellation. PowerShell only accepts
+    /// those writes on the pipeline thread, so messages the engine sends from worker threads are queued and written
+    /// at the next call from the pipeline thread (progress from workers is dropped).
+    /// </summary>
+    protected EngineHost Engine => _host ??= CreateEngineHost();
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(bool Warning, string Text)> _offThread = new();
+    private int _pipelineThread = -1;
+
+    private EngineHost CreateEngineHost()
     {
-        Warning = WriteWarning,
-        Verbose = WriteVerbose,
-        Progress = (activity, status, pct) =>
+        _pipelineThread = Environment.CurrentManagedThreadId;
+        return new EngineHost
         {
-            var rec = new ProgressRecord(Math.Abs(activity.GetHashCode() % 1000) + 1, activity, string.IsNullOrEmpty(status) ? activity : status)
-            { PercentComplete = pct };
-            if (pct >= 100) rec.RecordType = ProgressRecordType.Completed;
-            WriteProgress(rec);
-        },
-        Cancellation = _cts.Token,
-        ShouldProcess = ShouldProcess,
-    };
+            Warning = text => Write(true, text),
+            Verbose = text => Write(false, text),
+            Progress = (activity, status, pct) =>
+            {
+                if (!OnPipelineThread()) return;
+                Flush();
+                var rec = new ProgressRecord(Math.Abs(activity.GetHashCode() % 1000) + 1, activity, string.IsNullOrEmpty(status) ? activity : status)
+                { PercentComplete = pct };
+                if (pct >= 100) rec.RecordType = ProgressRecordType.Completed;
+                WriteProgress(rec);
+            },
+            Cancellation = _cts.Token,
+            ShouldProcess = (target, action) => OnPipelineThread() && ShouldProcess(target, action),
+        };
+    }
+
+    private bool OnPipelineThread() => Environment.CurrentManagedThreadId == _pipelineThread;
+
+    private void Write(bool warning, string text)
+    {
+        if (!OnPipelineThread()) { _offThread.Enqueue((warning, text)); return; }
+        Flush();
+        if (warning) WriteWarning(text); else WriteVerbose(text);
+    }
+
+    private void Flush()
+    {
+        while (_offThread.TryDequeue(out var m))
+        {
+            if (m.Warning) WriteWarning(m.Text); else WriteVerbose(m.Text);
+        }
+    }
 
     protected override void StopProcessing() => _cts.Cancel();
 

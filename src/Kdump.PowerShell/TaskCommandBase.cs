@@ -36,10 +36,16 @@ public abstract class TaskCommandBase : VmcoreCommandBase
         var v = ResolveVmcore();
         TaskTable? table = null;
         if (!TryEngine(() => table = TaskTable.Get(v.Kernel, v, null, Cancellation), v)) return;
-        foreach (var t in TaskSelection.Select(table!, Pid, Task, Name, (ex, target) => WriteKdumpError(ex, target)))
+        var selected = TaskSelection.Select(table!, Pid, Task, Name, (ex, target) => WriteKdumpError(ex, target)).ToList();
+        var activity = MyInvocation.MyCommand.Name;
+        for (int i = 0; i < selected.Count; i++)
         {
             Cancellation.ThrowIfCancellationRequested();
+            var t = selected[i];
+            if (selected.Count > 16 && i % 8 == 0)
+                Engine.Progress(activity, $"PID {t.Pid} {t.Command} ({i + 1} of {selected.Count} tasks)", i * 100 / selected.Count);
             TryEngine(() => ProcessTask(v, t), t);
         }
+        if (selected.Count > 16) Engine.Progress(activity, "done", 100);
     }
 }
