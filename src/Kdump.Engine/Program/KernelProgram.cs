@@ -136,7 +136,13 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
             if (!UseDumpBtf) { _notes.Add("BTF in the dump: not used (types come from the vmlinux)"); return; }
             var start = SymbolFinders.FindByName("__start_BTF");
             var stop = SymbolFinders.FindByName("__stop_BTF");
-            if (start is null || stop is null) { _notes.Add("BTF: __start_BTF/__stop_BTF are not known (no kallsyms)"); return; }
+            if (start is null || stop is null)
+            {
+                _notes.Add(SymbolFinders.FindByName("_stext") is null
+                    ? "BTF: __start_BTF/__stop_BTF are not known (no kallsyms in the dump: Linux < 6.0, or no VMCOREINFO)"
+                    : "BTF: the kernel has no BTF (no __start_BTF symbol: CONFIG_DEBUG_INFO_BTF is off or the kernel predates 5.2)");
+                return;
+            }
             if (stop.Address <= start.Address || stop.Address - start.Address > MaxBtfBytes)
             { _notes.Add($"BTF: __start_BTF..__stop_BTF spans {stop.Address - start.Address} bytes (limit {MaxBtfBytes})"); return; }
             try
@@ -176,8 +182,19 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
         return t;
     }
 
-    public KType FindType(string spelling) => TryFindType(spelling)
-        ?? throw new KdumpException("TypeNotFound", KdumpErrorKind.NotFound, $"Type '{spelling}' is not known to any type source ({TypeSourceText}).", spelling);
+    public KType FindType(string spelling)
+    {
+        if (TryFindType(spelling) is { } t) return t;
+        if (TypeFinders.Count == 0)
+        {
+            string why;
+            lock (_lock) why = string.Join("; ", _notes.Where(n => n.StartsWith("BTF", StringComparison.Ordinal)));
+            throw new KdumpException("KernelTypesUnavailable", KdumpErrorKind.Unavailable,
+                $"No kernel type information for '{spelling}': {(why.Length > 0 ? why : "no type source")}. " +
+                "Open the dump with -Vmlinux <the kernel's debuginfo vmlinux> (Debian/Ubuntu: linux-image-<release>-dbg; RHEL/Fedora: kernel-debuginfo-<release>).", spelling);
+        }
+        throw new KdumpException("TypeNotFound", KdumpErrorKind.NotFound, $"Type '{spelling}' is not known to any type source ({TypeSourceText}).", spelling);
+    }
 
     private KType? Find(TypeKind kind, string name)
     {

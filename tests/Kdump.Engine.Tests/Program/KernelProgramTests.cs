@@ -208,4 +208,21 @@ public class KernelProgramTests
         Assert.Contains("BTF in the dump", p.TypeSourceText);
         Assert.Contains("kallsyms in the dump", p.SymbolSourceText);
     }
+
+    [Fact]
+    public void KernelWithoutBtfSaysSoAndWhatToInstall()
+    {
+        // kallsyms present, but no __start_BTF/__stop_BTF: a kernel built without CONFIG_DEBUG_INFO_BTF
+        var syms = new List<(string, char, ulong)> { ("_stext", 'T', 0xffffffff81000000UL), ("start_kernel", 'T', 0xffffffff81001000UL) };
+        var (kmem, vi) = KallsymsBuilder.Build(syms, KallsymsEncoding.BaseRelativeAbsolutePercpu, 0xffffffff81000000UL);
+        var mem = new FakePhysicalMemory();
+        foreach (var (va, data) in kmem.Regions) mem.Write(va - X86_64Translator.StartKernelMap, data);
+        var p = new KernelProgram(mem, new VmcoreInfo(vi + "NUMBER(phys_base)=0\n", "test"));
+        Assert.Equal(0xffffffff81001000UL, p.FindSymbol("start_kernel")!.Address);   // symbols still work
+        var ex = Assert.Throws<KdumpException>(() => p.FindType("struct task_struct"));
+        Assert.Equal("KernelTypesUnavailable", ex.ErrorId);
+        Assert.Contains("CONFIG_DEBUG_INFO_BTF", ex.Message);
+        Assert.Contains("-Vmlinux", ex.Message);
+        Assert.Null(p.TryFindType("struct task_struct"));
+    }
 }
