@@ -104,12 +104,13 @@ Describe 'Read-CrashMemory (virtual)' {
 Describe 'Get-CrashType and Get-CrashObject without BTF' {
     BeforeAll { $script:V = Open-Vmcore $Elf -SystemMap $Map }
 
-    It 'an unknown type is TypeNotFound' {
+    It 'a type lookup says no type source is available, and what to install' {
         Get-CrashType 'struct task_struct' -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $e[0].FullyQualifiedErrorId | Should -BeLike 'TypeNotFound,*'
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'KernelTypesUnavailable,*'
+        $e[0].Exception.Message | Should -BeLike '*-Vmlinux*'
     }
-    It 'Get-CrashObject reports the missing type' {
+    It 'Get-CrashObject reports the missing types' {
         Get-CrashObject 'struct list_head' 0xffffc90000000000u -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $e[0].FullyQualifiedErrorId | Should -BeLike 'TypeNotFound,*'
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'KernelTypesUnavailable,*'
     }
 }
