@@ -29,6 +29,19 @@ Describe 'Open-Vmcore -Vmlinux' {
     }
 
     Context 'the debuginfo vmlinux of the sample kernel' -Skip:(-not $Vmlinux) {
+        It 'attaches the same vmlinux once, and refuses a second one on an open dump' {
+            $d = Open-Vmcore $Sample -Vmlinux $Vmlinux -Force
+            $sources = $d.SymbolSources
+            $again = Open-Vmcore $Sample -Vmlinux $Vmlinux
+            $again.Id | Should -Be $d.Id
+            $again.SymbolSources | Should -Be $sources
+            $link = Join-Path $TestDrive 'vmlinux-link'
+            New-Item -ItemType SymbolicLink -Path $link -Target $Vmlinux | Out-Null
+            $r = Open-Vmcore $Sample -Vmlinux $link -ErrorVariable err -ErrorAction SilentlyContinue
+            $r | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'VmlinuxAlreadyAttached,*'
+        }
+
         It 'uses its symbols and DWARF, and agrees with the dump BTF on task_struct (<_>)' -ForEach @('Auto', 'Btf') {
             $d = Open-Vmcore $Sample -Vmlinux $Vmlinux -TypeSource $_ -Force
             $t = Get-CrashType 'struct task_struct' -Vmcore $d

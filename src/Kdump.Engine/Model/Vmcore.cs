@@ -113,6 +113,14 @@ public sealed class Vmcore : IDisposable
     public void AttachVmlinux(string path, bool force, TypeSourcePreference types, EngineHost? host = null)
     {
         host ??= EngineHost.Null;
+        // Finders are added to the shared kernel hub, and answers (the task table) are cached from it: attaching a
+        // second vmlinux would stack finders behind answers already given, so only the same file is accepted again.
+        if (_vmlinuxFile is not null)
+        {
+            if (string.Equals(System.IO.Path.GetFullPath(path), System.IO.Path.GetFullPath(_vmlinuxFile.Path), StringComparison.Ordinal)) return;
+            throw new KdumpException("VmlinuxAlreadyAttached", KdumpErrorKind.InvalidArgument,
+                $"'{Name}' already uses the vmlinux '{_vmlinuxFile.Path}'; open the dump again with -Force to use '{path}'.", path);
+        }
         var file = VmlinuxFile.Open(path, host);
         try
         {
