@@ -76,6 +76,8 @@ function Get-FixtureDir {
     $gen = Join-Path $Root 'tests/fixtures/generate.sh'
     if (-not (Test-Path $gen)) { return $null }
     Write-Host '==> Fixtures (real dumps; cached after the first run)'
+    # The agreement tests compare with crash, which needs the DWARF vmlinux: fetch it unless told not to (=0).
+    if ($null -eq $env:KDUMP_FIXTURES_DBG) { $env:KDUMP_FIXTURES_DBG = '1' }
     $lines = & bash $gen
     if ($LASTEXITCODE -ne 0) { throw "tests/fixtures/generate.sh failed with exit code $LASTEXITCODE" }
     $dir = @($lines)[-1]
