@@ -194,7 +194,8 @@ public static class KdumpConfigReader
         var list = new List<KernelBootEntry>();
         if (s.GrubDefault is { } g) list.AddRange(GrubDefaultEntries(g, BootEntryKind.GrubDefault));
         foreach (var d in s.GrubDropIns) list.AddRange(GrubDefaultEntries(d, BootEntryKind.GrubDefaultDropIn));
-        foreach (var b in s.BlsEntries) list.Add(BlsEntry(b));
+        var env = GrubEnv.Parse(s.GrubEnvironment);
+        foreach (var b in s.BlsEntries) list.Add(BlsEntry(b, env));
         if (s.GrubLegacy is { } legacy) list.AddRange(GrubLegacyEntries(legacy));
         return list;
     }
@@ -225,12 +226,13 @@ public static class KdumpConfigReader
         return list;
     }
 
-    private static KernelBootEntry BlsEntry(ConfigText t)
+    /// <summary>A BLS entry; its options with $kernelopts (and other grubenv variables) expanded as GRUB boots it.</summary>
+    private static KernelBootEntry BlsEntry(ConfigText t, IReadOnlyDictionary<string, GrubEnv.Variable> env)
     {
         var kv = BlsLines(t);
         string? Get(string k) => kv.FirstOrDefault(x => x.Key == k).Value;
         var options = kv.Where(x => x.Key == "options").ToList();
-        string cmdline = string.Join(' ', options.Select(o => o.Value));
+        string cmdline = GrubEnv.Expand(string.Join(' ', options.Select(o => o.Value)), env);
         string id = Path.GetFileNameWithoutExtension(t.FullPath);
         return new KernelBootEntry
         {
