@@ -177,7 +177,7 @@ internal sealed partial class AtomicFileWriter
         var putBack = restored.Where(r => r != failed.Path).ToList();
         var untouched = items.Where(i => i != failed && !i.Committed).Select(i => i.Path).ToList();
         string head = $"Replacing {failed.Path} failed ({error!.Message}).";
-        string rest = (putBack.Count > 0 ? $" Already replaced and put back as they were: {string.Join(", ", putBack)}." : "")
+        string rest = (putBack.Count > 0 ? $" Already replaced and put back as they were: {string.Join(", ", Enumerable.Reverse(putBack))}." : "")
                       + (untouched.Count > 0 ? $" Not touched: {string.Join(", ", untouched)}." : "");
         if (notRestored.Count == 0)
         {

@@ -49,7 +49,7 @@ public static partial class KdumpConfigEditor
                 else
                 {
                     // one entry changes: give it its own command line (as grubby does) so the other entries keep theirs
-                    ExpandKernelOpts(bls, KernelCmdline.ReplaceCrashKernel(kernelopts.RawValue, []), session);
+                    ExpandKernelOpts(bls, kernelopts.RawValue, session);
                     EditBls(bls, tokens, session);
                 }
             }
