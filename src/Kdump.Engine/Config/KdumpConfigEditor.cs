@@ -82,6 +82,9 @@ public static partial class KdumpConfigEditor
             written.AddRange(fileChanges);
         }
         if (approved.Count == 0) return [];
+        // temporary files a killed run left next to any of the host's configuration files, not only the ones written now
+        foreach (var dir in original.All().GroupBy(t => System.IO.Path.GetDirectoryName(t.RealPath) ?? "/"))
+            writer.RemoveStaleTemps(dir.Key, dir.Select(t => System.IO.Path.GetFileName(t.RealPath)).ToHashSet(StringComparer.Ordinal));
         IReadOnlyList<WrittenFile> done;
         try { done = writer.WriteAll(approved, host.Cancellation); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

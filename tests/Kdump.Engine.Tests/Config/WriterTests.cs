@@ -133,6 +133,17 @@ public partial class WriterTests
     }
 
     [Fact]
+    public void TempsLeftNextToFilesNotWrittenThisTimeAreCleanedToo()
+    {
+        using var t = new ConfigTree("rhel9");
+        string bls = LastBls(t);
+        string orphan = Path.Combine(Path.GetDirectoryName(bls)!, "." + Path.GetFileName(bls) + ".kdump-2147483600-00112233aabb.tmp");
+        File.WriteAllText(orphan, "half");
+        Set(t, new KdumpConfigUpdate { FinalAction = "halt" });   // writes only /etc/kdump.conf
+        Assert.False(File.Exists(orphan));
+    }
+
+    [Fact]
     public void ExtendedAttributesAndAclsAreKept()
     {
         using var t = new ConfigTree("rhel6");
