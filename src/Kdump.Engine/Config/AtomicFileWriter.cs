@@ -64,6 +64,8 @@ internal sealed partial class AtomicFileWriter
         public byte[]? Original { get; set; }
         public UnixMeta? Meta { get; set; }
         public string? OriginalCopy { get; set; }
+        /// <summary>The backup name linked to <see cref="OriginalCopy"/> before any file is replaced.</summary>
+        public string? Backup { get; set; }
         public string? Temp { get; set; }
         public bool InPlace { get; set; }
         public bool Committed { get; set; }
@@ -76,16 +78,23 @@ internal sealed partial class AtomicFileWriter
 
         var items = files.Select(f => new Item { Path = f.Path, Content = f.Content }).ToList();
         Stage(items, cancel);
+        if (MakeBackup)
+        {
+            // backups first: each copy of an original gets its backup name (a hard link) before anything is replaced,
+            // so a run killed from here on still leaves every original under a backup name
+            foreach (var it in items.Where(i => i.OriginalCopy is not null)) it.Backup = LinkBackup(it);
+            foreach (var dir in items.Select(i => Path.GetDirectoryName(i.Path)).Distinct()) UnixMeta.SyncDirectory(dir);
+        }
         Commit(items);
 
         var result = new List<WrittenFile>();
         foreach (var it in items)
         {
-            string? backup = null;
+            string? backup = it.Backup;
             if (it.OriginalCopy is not null)
             {
-                if (MakeBackup) backup = KeepBackup(it);
-                else TryDelete(it.OriginalCopy);
+                if (backup is not null || !MakeBackup) TryDelete(it.OriginalCopy);
+                else backup = KeepBackup(it);
             }
             result.Add(new WrittenFile(it.Path, backup, it.InPlace));
         }
@@ -163,14 +172,17 @@ internal sealed partial class AtomicFileWriter
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                string? copy = it.OriginalCopy is not null ? KeepBackup(it) : null;
+                string? copy = it.Backup ?? (it.OriginalCopy is not null ? KeepBackup(it) : null);
                 notRestored.Add((it.Path, copy, e.Message));
             }
         }
         foreach (var it in items)
         {
             if (it.Temp is not null) TryDelete(it.Temp);
-            if (it.OriginalCopy is not null && notRestored.All(n => n.Path != it.Path)) TryDelete(it.OriginalCopy);
+            bool changed = notRestored.Any(n => n.Path == it.Path);
+            // a file put back or never touched needs no backup of this attempt; a changed one keeps it
+            if (!changed && it.Backup is not null) TryDelete(it.Backup);
+            if (it.OriginalCopy is not null && (!changed || it.Backup is not null)) TryDelete(it.OriginalCopy);
         }
         foreach (var dir in items.Select(i => Path.GetDirectoryName(i.Path)).Distinct()) UnixMeta.SyncDirectory(dir);
 
@@ -190,16 +202,33 @@ internal sealed partial class AtomicFileWriter
             + "." + rest + " Run Test-KdumpConfig and fix the boot configuration before rebooting.", notRestored[0].Path, error);
     }
 
-    /// <summary>Names the staged copy of an original: &lt;file&gt;.bak once, then &lt;file&gt;.bak.&lt;timestamp&gt; (never overwriting).</summary>
+    /// <summary>Backup names in order: &lt;file&gt;.bak once, then &lt;file&gt;.bak.&lt;timestamp&gt;[.n] (never overwriting).</summary>
+    private IEnumerable<string> BackupNames(string path)
+    {
+        string first = path + ".bak";
+        string stamped = path + ".bak." + Now().ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+        if (!Path.Exists(first)) yield return first;
+        yield return stamped;
+        for (int n = 1; n < 100; n++) yield return stamped + "." + n.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Hard-links the staged copy of an original to its backup name; null when links are not possible here.</summary>
+    private string? LinkBackup(Item it)
+    {
+        foreach (string name in BackupNames(it.Path))
+        {
+            if (Path.Exists(name)) continue;
+            int errno = UnixMeta.Link(it.OriginalCopy!, name);
+            if (errno == 0) return name;
+            if (errno != UnixMeta.EEXIST) return null;   // the backup is then named after the change, by rename
+        }
+        return null;
+    }
+
+    /// <summary>Renames the staged copy of an original to its backup name.</summary>
     private string? KeepBackup(Item it)
     {
-        string first = it.Path + ".bak";
-        string stamped = it.Path + ".bak." + Now().ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
-        var names = new List<string>();
-        if (!Path.Exists(first)) names.Add(first);
-        names.Add(stamped);
-        for (int n = 1; n < 100; n++) names.Add(stamped + "." + n.ToString(CultureInfo.InvariantCulture));
-        foreach (string name in names)
+        foreach (string name in BackupNames(it.Path))
         {
             if (Path.Exists(name)) continue;
             try

@@ -11,7 +11,8 @@ namespace Kdump.Engine.Config;
 /// </summary>
 internal sealed partial class UnixMeta
 {
-    private const int ENOTSUP = 95, ERANGE = 34, ENODATA = 61, EPERM = 1;
+    private const int ENOTSUP = 95, ERANGE = 34, ENODATA = 61, EPERM = 1, ENOSYS = 38;
+    public const int EEXIST = 17;
     private const int MaxXattrBytes = 1 << 16;
 
     public uint Uid { get; private init; } = uint.MaxValue;
@@ -119,6 +120,14 @@ internal sealed partial class UnixMeta
         return buf.AsSpan(0, (int)n).ToArray();
     }
 
+    /// <summary>link(2): 0, or the errno (ENOSYS where there is no link(2)).</summary>
+    public static int Link(string existing, string newPath)
+    {
+        if (OperatingSystem.IsWindows()) return ENOSYS;
+        try { return link(existing, newPath) == 0 ? 0 : Marshal.GetLastPInvokeError(); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return ENOSYS; }
+    }
+
     public static void SyncDirectory(string? dir)
     {
         if (dir is null || !OperatingSystem.IsLinux()) return;
@@ -152,6 +161,9 @@ internal sealed partial class UnixMeta
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existing, string newPath);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);

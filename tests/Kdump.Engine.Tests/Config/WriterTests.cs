@@ -229,6 +229,29 @@ public partial class WriterTests
         Assert.Contains("path /var/crash4", File.ReadAllText(conf));
     }
 
+    [Fact]
+    public void EveryBackupIsOnDiskBeforeTheFirstFileIsReplaced()
+    {
+        using var t = new ConfigTree("rhel9");
+        var before = t.Snapshot();
+        var seen = new List<string>();
+        var writer = new AtomicFileWriter
+        {
+            Replace = (from, to) =>
+            {
+                if (seen.Count == 0)   // the first replacement: a kill from here on must still leave the originals
+                    foreach (var (rel, bytes) in before.Where(b => b.Key.EndsWith(".conf", StringComparison.Ordinal) || b.Key.EndsWith("grub", StringComparison.Ordinal)))
+                        if (rel != "etc/kdump.conf") Assert.Equal(bytes, File.ReadAllBytes(t.P("/" + rel) + ".bak"));
+                seen.Add(to);
+                File.Move(from, to, overwrite: true);
+            },
+        };
+        Set(t, new KdumpConfigUpdate { CrashKernel = "512M" }, writer);
+        Assert.Equal(4, seen.Count);
+        Assert.Empty(Directory.GetFiles(t.P("/boot/loader/entries"), ".*.tmp"));
+        Assert.Empty(Directory.GetFiles(t.P("/etc/default"), ".*.tmp"));
+    }
+
     private static bool Chattr(string flag, string path)
     {
         try
