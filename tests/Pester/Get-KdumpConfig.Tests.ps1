@@ -67,4 +67,15 @@ Describe 'Get-KdumpConfig' {
             (Get-KdumpConfig -Root (New-ConfigRoot '')).Flavor | Should -Be 'None'
         }
     }
+
+    Context 'Views at 80 columns' {
+        It 'shows each boot entry by version with its whole crashkernel= value' {
+            $text = Get-KdumpConfig -Root (New-ConfigRoot 'rhel9') -BootEntry | Out-String -Width 80
+            $lines = $text -split "`r?`n"
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+            $text | Should -Match '5\.14\.0-284\.11\.1\.el9_2\.x86_64'
+            $text | Should -Match '5\.14\.0-362\.8\.1\.el9_3\.x86_64'
+            ($lines -join '') -replace '\s+', '' | Should -Match ([regex]::Escape('1G-4G:192M,4G-64G:256M,64G-:512M'))
+        }
+    }
 }

@@ -66,6 +66,60 @@ Describe 'Set-KdumpConfig' {
         }
     }
 
+    Context 'Issue 12: typing and reading at the console' {
+        It 'accepts crashkernel ranges without quotes (pwsh passes them as an array)' {
+            $root = New-ConfigRoot 'rhel9'
+            $c = Set-KdumpConfig -Root $root -CrashKernel 2G-64G:256M,64G-:512M -Confirm:$false
+            $c | Should -HaveCount 4
+            Get-KdumpConfig -Root $root -BootEntry | Where-Object Name -notlike '*rescue*' |
+                ForEach-Object { $_.CrashKernel.Value | Should -Be '2G-64G:256M,64G-:512M' }
+        }
+        It 'shows the old and new crashkernel= values within 80 columns' {
+            $root = New-ConfigRoot 'rhel9'
+            $text = Set-KdumpConfig -Root $root -CrashKernel 512M -Confirm:$false | Out-String -Width 80
+            $lines = $text -split "`r?`n"
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+            ($lines | Where-Object { $_ -match '^\s+- .*crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M' }) | Should -HaveCount 3
+            ($lines | Where-Object { $_ -match '^\s+\+ .*crashkernel=512M' }) | Should -HaveCount 4
+        }
+        It 'completes -Kernel with the kernels of the root' {
+            $root = New-ConfigRoot 'rhel9'
+            $m = (TabExpansion2 -inputScript "Set-KdumpConfig -Root '$root' -Kernel 5.14.0-2").CompletionMatches
+            $m.CompletionText | Should -Contain '5.14.0-284.11.1.el9_2.x86_64'
+            $m.CompletionText | Should -Not -Contain '5.14.0-362.8.1.el9_3.x86_64'
+            $all = (TabExpansion2 -inputScript "Set-KdumpConfig -Root '$root' -Kernel ").CompletionMatches.CompletionText
+            $all | Should -Contain '4a1c3d2e5f60718293a4b5c6d7e8f901-5.14.0-362.8.1.el9_3.x86_64'
+        }
+    }
+
+    Context 'Issue 10: links, atomicity, backups' {
+        It 'refuses to write through a directory link leading out of the root' {
+            $outside = New-ConfigRoot 'rhel9'
+            $root = New-ConfigRoot 'rhel9'
+            Remove-Item -Recurse (Join-Path $root 'etc/default')
+            New-Item -ItemType SymbolicLink -Path (Join-Path $root 'etc/default') -Target (Join-Path $outside 'etc/default') | Out-Null
+            $before = Get-TreeHash $outside
+            Set-KdumpConfig -Root $root -CrashKernel 512M -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'ConfigLinkOutsideRoot,*'
+            $err[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $err[0].TargetObject | Should -Be (Join-Path $root 'etc/default')
+            Get-TreeHash $outside | Should -Be $before
+        }
+        It 'keeps the first original as .bak and timestamps later backups' {
+            $root = New-ConfigRoot 'rhel9'
+            $conf = Join-Path $root 'etc/kdump.conf'
+            $original = Get-Content -Raw $conf
+            Set-KdumpConfig -Root $root -FinalAction halt -Confirm:$false | Out-Null
+            Set-KdumpConfig -Root $root -FinalAction poweroff -Confirm:$false | Out-Null
+            Get-Content -Raw "$conf.bak" | Should -Be $original
+            $stamped = @(Get-ChildItem -Path "$conf.bak.*")
+            $stamped | Should -HaveCount 1
+            $stamped[0].Name | Should -Match '^kdump\.conf\.bak\.\d{14}$'
+            Get-Content -Raw $stamped[0].FullName | Should -Match 'final_action halt'
+        }
+    }
+
     Context 'Errors' -ForEach @(
         @{ Case = 'a deprecated directive stays'; Sample = 'rhel9'; Extra = "net my.server.com:/export`n"; Params = @{ FinalAction = 'halt' }; Id = 'KdumpConfigInvalid'; Category = 'InvalidData' }
         @{ Case = 'no entry matches -Kernel'; Sample = 'rhel9'; Extra = ''; Params = @{ CrashKernel = '256M'; Kernel = 'nomatch' }; Id = 'KernelEntryNotFound'; Category = 'ObjectNotFound' }

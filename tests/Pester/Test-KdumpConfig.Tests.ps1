@@ -50,6 +50,40 @@ Describe 'Test-KdumpConfig' {
             Add-Content (Join-Path $root 'etc/kdump.conf') 'force_rebuild 1', 'force_no_rebuild 1'
             Test-KdumpConfig -Root $root -Quiet | Should -BeFalse
         }
+        It 'fails -Quiet when no crashkernel= is configured anywhere' {
+            $root = New-ConfigRoot 'rhel9'
+            foreach ($f in Get-ChildItem -Recurse -File (Join-Path $root 'boot'), (Join-Path $root 'etc/default')) {
+                (Get-Content -Raw $f.FullName) -replace 'crashkernel=\S+ ?', '' | Set-Content -NoNewline $f.FullName
+            }
+            Test-KdumpConfig -Root $root -MemorySize 8GB -Quiet | Should -BeFalse
+            $f = Test-KdumpConfig -Root $root -MemorySize 8GB | Where-Object RuleId -eq 'CrashKernelMissing'
+            $f.Severity | Should -Be 'Error'
+        }
+        It 'reports grub defaults and BLS entries disagreeing on crashkernel=' {
+            $root = New-ConfigRoot 'rhel9'
+            $grub = Join-Path $root 'etc/default/grub'
+            (Get-Content -Raw $grub) -replace 'crashkernel=\S+', 'crashkernel=512M' | Set-Content -NoNewline $grub
+            @(Test-KdumpConfig -Root $root -MemorySize 8GB | Where-Object RuleId -eq 'CrashKernelMismatch') | Should -HaveCount 2
+        }
+        It 'reports a dangling link by name' {
+            $root = New-ConfigRoot 'rhel9'
+            New-Item -ItemType SymbolicLink -Path (Join-Path $root 'boot/loader/entries/x.conf') -Target 'missing.conf' | Out-Null
+            Test-KdumpConfig -Root $root -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'ConfigLinkDangling,*'
+            $err[0].TargetObject | Should -Be (Join-Path $root 'boot/loader/entries/x.conf')
+        }
+        It 'shows whole messages and fixes within 80 columns' {
+            $root = New-ConfigRoot 'rhel6'
+            $findings = Test-KdumpConfig -Root $root -MemorySize 4GB
+            $text = $findings | Out-String -Width 80
+            $lines = $text -split "`r?`n"
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+            $flat = ($lines | ForEach-Object Trim) -join ' '
+            foreach ($f in $findings) {
+                $flat | Should -BeLike "*$([WildcardPattern]::Escape($f.Message))*"
+                if ($f.SuggestedFix) { $flat | Should -BeLike "*Fix: $([WildcardPattern]::Escape($f.SuggestedFix))*" }
+            }
+        }
         It 'accepts the root from Get-KdumpConfig through the pipeline' {
             $root = New-ConfigRoot 'rhel6'
             @(Get-KdumpConfig -Root $root | Test-KdumpConfig -MemorySize 4GB | Where-Object RuleId -eq 'CrashKernelAuto') | Should -HaveCount 2

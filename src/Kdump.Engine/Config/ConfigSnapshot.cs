@@ -22,6 +22,8 @@ internal sealed class ConfigSnapshot
     public List<ConfigText> GrubDropIns { get; private init; } = [];
     public List<ConfigText> BlsEntries { get; private init; } = [];
     public ConfigText? GrubLegacy { get; private init; }
+    /// <summary>GRUB's environment block (RHEL 8 BLS entries take $kernelopts from it).</summary>
+    public ConfigText? GrubEnvironment { get; private init; }
 
     private ConfigSnapshot(HostRoot host) { Host = host; }
 
@@ -31,6 +33,7 @@ internal sealed class ConfigSnapshot
         foreach (var t in GrubDropIns) yield return t;
         foreach (var t in BlsEntries) yield return t;
         if (GrubLegacy is not null) yield return GrubLegacy;
+        if (GrubEnvironment is not null) yield return GrubEnvironment;
     }
 
     public KdumpConfigFlavor Flavor =>
@@ -56,6 +59,7 @@ internal sealed class ConfigSnapshot
         GrubDropIns = LoadDir(host, GrubDropInDir, "*.cfg", MaxDropIns),
         BlsEntries = LoadDir(host, BlsDir, "*.conf", MaxBootEntries),
         GrubLegacy = GrubLegacyPaths.Select(p => LoadIf(host, p)).FirstOrDefault(t => t is not null),
+        GrubEnvironment = GrubEnv.Paths.Select(p => LoadIf(host, p)).FirstOrDefault(t => t is not null),
     };
 
     public ConfigSnapshot Clone() => new(Host)
@@ -67,22 +71,33 @@ internal sealed class ConfigSnapshot
         GrubDropIns = GrubDropIns.Select(t => t.Clone()).ToList(),
         BlsEntries = BlsEntries.Select(t => t.Clone()).ToList(),
         GrubLegacy = GrubLegacy?.Clone(),
+        GrubEnvironment = GrubEnvironment?.Clone(),
     };
 
+    /// <summary>A file under the root, read through its real path (links resolved inside the root); null when absent.</summary>
     private static ConfigText? LoadIf(HostRoot host, string systemPath)
     {
-        string full = host.Resolve(systemPath);
-        return File.Exists(full) ? ConfigText.Load(systemPath, full) : null;
+        string real = host.Real(systemPath);
+        return File.Exists(real) ? ConfigText.Load(systemPath, host.Resolve(systemPath), real) : null;
     }
 
     private static List<ConfigText> LoadDir(HostRoot host, string systemDir, string pattern, int max)
     {
         string full = host.Resolve(systemDir);
-        if (!Directory.Exists(full)) return [];
-        var files = Directory.EnumerateFiles(full, pattern).Order(StringComparer.Ordinal).Take(max + 1).ToList();
-        if (files.Count > max)
+        string real = host.Real(systemDir);
+        if (!Directory.Exists(real)) return [];
+        var names = Directory.EnumerateFiles(real, pattern).Select(Path.GetFileName).OfType<string>()
+            .Order(StringComparer.Ordinal).Take(max + 1).ToList();
+        if (names.Count > max)
             throw new KdumpException("ConfigFileLimitExceeded", KdumpErrorKind.LimitExceeded,
                 $"{full} holds more than {max} files matching {pattern}.", full);
-        return files.Select(f => ConfigText.Load(systemDir + "/" + Path.GetFileName(f), f)).ToList();
+        var list = new List<ConfigText>();
+        foreach (string name in names)
+        {
+            string systemPath = systemDir + "/" + name;
+            string file = host.Real(systemPath);
+            if (File.Exists(file)) list.Add(ConfigText.Load(systemPath, Path.Combine(full, name), file));
+        }
+        return list;
     }
 }

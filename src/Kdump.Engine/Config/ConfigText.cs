@@ -16,18 +16,20 @@ internal sealed class ConfigText
 
     /// <summary>The file as the host sees it (e.g. /etc/kdump.conf).</summary>
     public string SystemPath { get; }
-    /// <summary>The file on disk (under -Root).</summary>
+    /// <summary>The file on disk (under -Root), as named (links not followed).</summary>
     public string FullPath { get; }
+    /// <summary>The file really read and written: every symbolic link resolved inside the root.</summary>
+    public string RealPath { get; private init; }
     public List<string> Lines { get; }
     public List<string> Eols { get; }
     public bool Modified { get; private set; }
 
     private ConfigText(string systemPath, string fullPath, List<string> lines, List<string> eols)
     {
-        SystemPath = systemPath; FullPath = fullPath; Lines = lines; Eols = eols;
+        SystemPath = systemPath; FullPath = fullPath; RealPath = fullPath; Lines = lines; Eols = eols;
     }
 
-    public static ConfigText FromBytes(string systemPath, string fullPath, ReadOnlySpan<byte> bytes)
+    public static ConfigText FromBytes(string systemPath, string fullPath, ReadOnlySpan<byte> bytes, string? realPath = null)
     {
         if (bytes.Length > MaxBytes)
             throw new KdumpException("ConfigFileTooLarge", KdumpErrorKind.LimitExceeded,
@@ -48,12 +50,12 @@ internal sealed class ConfigText
                 throw new KdumpException("ConfigFileTooLarge", KdumpErrorKind.LimitExceeded,
                     $"{fullPath} has more than {MaxLines} lines.", fullPath);
         }
-        return new ConfigText(systemPath, fullPath, lines, eols);
+        return new ConfigText(systemPath, fullPath, lines, eols) { RealPath = realPath ?? fullPath };
     }
 
-    public static ConfigText Load(string systemPath, string fullPath)
+    public static ConfigText Load(string systemPath, string fullPath, string realPath)
     {
-        using var fs = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var fs = new FileStream(realPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         if (fs.Length > MaxBytes)
             throw new KdumpException("ConfigFileTooLarge", KdumpErrorKind.LimitExceeded,
                 $"{fullPath} is {fs.Length} bytes; configuration files over {MaxBytes} bytes are not read.", fullPath);
@@ -65,10 +67,10 @@ internal sealed class ConfigText
             if (r == 0) break;
             n += r;
         }
-        return FromBytes(systemPath, fullPath, buf.AsSpan(0, n));
+        return FromBytes(systemPath, fullPath, buf.AsSpan(0, n), realPath);
     }
 
-    public ConfigText Clone() => new(SystemPath, FullPath, new List<string>(Lines), new List<string>(Eols)) { Modified = Modified };
+    public ConfigText Clone() => new(SystemPath, FullPath, new List<string>(Lines), new List<string>(Eols)) { Modified = Modified, RealPath = RealPath };
 
     public byte[] ToBytes()
     {
@@ -110,49 +112,5 @@ internal sealed class ConfigText
     {
         foreach (char c in text) if (c > 0x7f) return Raw.GetString(Encoding.UTF8.GetBytes(text));
         return text;
-    }
-}
-
-/// <summary>Resolves host paths (/etc/kdump.conf) under a root directory (-Root).</summary>
-internal sealed class HostRoot
-{
-    public string Root { get; }
-    public bool IsLiveSystem { get; }
-
-    public HostRoot(string? root)
-    {
-        string r = string.IsNullOrEmpty(root) ? "/" : Path.GetFullPath(root);
-        if (!Directory.Exists(r))
-            throw new KdumpException("RootNotFound", KdumpErrorKind.NotFound, $"The root directory '{r}' does not exist.", r);
-        Root = r;
-        IsLiveSystem = Path.TrimEndingDirectorySeparator(r) is "/" or "" || r == "/";
-    }
-
-    public string Resolve(string systemPath)
-    {
-        string rel = systemPath.TrimStart('/');
-        return IsLiveSystem ? "/" + rel : Path.Combine(Root, rel);
-    }
-
-    public bool FileExists(string systemPath) => File.Exists(Resolve(systemPath));
-    public bool DirectoryExists(string systemPath) => Directory.Exists(Resolve(systemPath));
-
-    public string? ReadSmallText(string systemPath, int maxBytes = 1 << 20)
-    {
-        string p = Resolve(systemPath);
-        try
-        {
-            using var fs = new FileStream(p, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            var buf = new byte[maxBytes];
-            int n = 0;
-            while (n < buf.Length)
-            {
-                int r = fs.Read(buf, n, buf.Length - n);
-                if (r == 0) break;
-                n += r;
-            }
-            return Encoding.UTF8.GetString(buf, 0, n);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 }

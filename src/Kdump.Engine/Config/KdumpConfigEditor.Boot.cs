@@ -29,12 +29,34 @@ public static partial class KdumpConfigEditor
         var entries = KdumpConfigReader.ReadBootEntries(s);
         int touched = 0;
 
+        var env = GrubEnv.Parse(s.GrubEnvironment);
+        bool editEnv = kernel is null && env.TryGetValue("kernelopts", out var ko) && KernelCmdline.CrashKernelValues(ko.Value).Count > 0;
         foreach (var bls in s.BlsEntries)
         {
             if (kernel is not null && !MatchesKernel(entries.First(e => e.File == bls.FullPath), kernel)) continue;
-            EditBls(bls, tokens, session);
+            if (KdumpConfigReader.BlsLines(bls).Any(l => l.Key == "options" && GrubEnv.UsesKernelOpts(l.Value)))
+            {
+                if (!env.TryGetValue("kernelopts", out var kernelopts))
+                    throw new KdumpException("GrubEnvKernelOptsMissing", KdumpErrorKind.NotFound,
+                        $"{bls.FullPath} takes its options from $kernelopts, but {s.GrubEnvironment?.FullPath ?? s.Host.Resolve(GrubEnv.Paths[0])} has no kernelopts; nothing was written. Run grub2-mkconfig first.",
+                        bls.FullPath);
+                if (kernel is null)
+                {
+                    // every entry changes: the value lives once, in grubenv's kernelopts; none stays on the entry itself
+                    editEnv = true;
+                    EditBls(bls, [], session, onlyExisting: true);
+                }
+                else
+                {
+                    // one entry changes: give it its own command line (as grubby does) so the other entries keep theirs
+                    ExpandKernelOpts(bls, kernelopts.RawValue, session);
+                    EditBls(bls, tokens, session);
+                }
+            }
+            else EditBls(bls, tokens, session);
             touched++;
         }
+        if (editEnv) EditGrubEnvKernelOpts(s.GrubEnvironment!, env["kernelopts"], tokens, session);
         if (s.GrubLegacy is { } legacy)
         {
             var legacyEntries = entries.Where(e => e.Kind == BootEntryKind.GrubLegacy).ToList();
@@ -64,9 +86,33 @@ public static partial class KdumpConfigEditor
                     $"No boot entry matches '{kernel}'. Entries: {string.Join(", ", entries.Where(e => e.Kind is BootEntryKind.BootLoaderSpec or BootEntryKind.GrubLegacy).Select(e => e.Name))}.", kernel);
     }
 
-    private static void EditBls(ConfigText t, List<string> tokens, EditSession session)
+    /// <summary>kernelopts of the GRUB environment block gets the new crashkernel=; the block keeps its size.</summary>
+    private static void EditGrubEnvKernelOpts(ConfigText env, GrubEnv.Variable kernelopts, List<string> tokens, EditSession session)
+    {
+        int size = env.ToBytes().Length;
+        session.Set(env, kernelopts.Index, "kernelopts=" + KernelCmdline.ReplaceCrashKernel(kernelopts.RawValue, tokens), "crashkernel");
+        GrubEnv.Repad(env, size);
+    }
+
+    /// <summary>Replaces the $kernelopts token of an entry's options lines by the given (raw) command line.</summary>
+    private static void ExpandKernelOpts(ConfigText t, string rawKernelOpts, EditSession session)
+    {
+        foreach (var o in KdumpConfigReader.BlsLines(t).Where(l => l.Key == "options" && GrubEnv.UsesKernelOpts(l.Value)))
+        {
+            string line = t.Lines[o.Index];
+            var sb = new System.Text.StringBuilder(line[..o.ValueStart]);
+            string value = line[o.ValueStart..];
+            foreach (var tok in Enumerable.Reverse(KernelCmdline.Tokenize(value)))
+                if (tok.Text is "$kernelopts" or "${kernelopts}")
+                    value = value[..tok.Start] + rawKernelOpts + value[(tok.Start + tok.Length)..];
+            session.Set(t, o.Index, sb.Append(value).ToString(), "crashkernel");
+        }
+    }
+
+    private static void EditBls(ConfigText t, List<string> tokens, EditSession session, bool onlyExisting = false)
     {
         var options = KdumpConfigReader.BlsLines(t).Where(l => l.Key == "options").ToList();
+        if (onlyExisting && !options.Any(o => KernelCmdline.CrashKernelValues(o.Value).Count > 0)) return;
         if (options.Count == 0)
         {
             session.Insert(t, t.Lines.Count, "options " + string.Join(' ', tokens), "crashkernel");

@@ -36,7 +36,7 @@ public static partial class KdumpConfigEditor
     /// </summary>
     public static IReadOnlyList<KdumpConfigChange> Set(string? root, KdumpConfigUpdate update, EngineHost host,
         KdumpConfigTestOptions? testOptions = null, bool force = false) =>
-        Set(ConfigSnapshot.Load(new HostRoot(root)), update, host, testOptions ?? new KdumpConfigTestOptions(), force, new AtomicFileWriter());
+        Set(ConfigSnapshot.Load(new HostRoot(root)), update, host, testOptions ?? new KdumpConfigTestOptions(), force, new AtomicFileWriter { Log = host.Verbose });
 
     internal static IReadOnlyList<KdumpConfigChange> Set(ConfigSnapshot original, KdumpConfigUpdate update, EngineHost host,
         KdumpConfigTestOptions testOptions, bool force, AtomicFileWriter writer)
@@ -50,6 +50,12 @@ public static partial class KdumpConfigEditor
         if (!force)
         {
             var errors = KdumpConfigValidator.Test(edited, testOptions).Where(f => f.Severity == FindingSeverity.Error).ToList();
+            // a missing crashkernel= is not what this change is about: say it, but do not block an unrelated setting
+            foreach (var ck in errors.Where(e => e.RuleId == "CrashKernelMissing" && update.CrashKernel is null).ToList())
+            {
+                host.Warning($"[{ck.RuleId}] {ck.Message} ({ck.SuggestedFix})");
+                errors.Remove(ck);
+            }
             if (errors.Count > 0)
                 throw new KdumpException("KdumpConfigInvalid", KdumpErrorKind.InvalidData,
                     "The resulting kdump configuration would be rejected: " +
@@ -66,37 +72,31 @@ public static partial class KdumpConfigEditor
             if (fileChanges.Count == 0) continue;
             host.Cancellation.ThrowIfCancellationRequested();
             if (!host.ShouldProcess(text.FullPath, Describe(fileChanges))) continue;
-            if (originals.TryGetValue(text.FullPath, out var orig) && File.Exists(text.FullPath)
-                && !File.ReadAllBytes(text.FullPath).AsSpan().SequenceEqual(orig.ToBytes()))
+            // resolved again right before writing: a link swapped since the read (or leading out of the root) is refused
+            string real = original.Host.RealOfFull(text.FullPath);
+            if (real != text.RealPath
+                || (originals.TryGetValue(text.FullPath, out var orig) && File.Exists(real) && !File.ReadAllBytes(real).AsSpan().SequenceEqual(orig.ToBytes())))
                 throw new KdumpException("ConfigFileChanged", KdumpErrorKind.WriteError,
                     $"{text.FullPath} changed on disk while Set-KdumpConfig was running; nothing was written. Run the command again.", text.FullPath);
-            approved.Add((RealPath(original.Host, text.FullPath), text.ToBytes()));
+            approved.Add((real, text.ToBytes()));
             written.AddRange(fileChanges);
         }
         if (approved.Count == 0) return [];
-        try { writer.WriteAll(approved, host.Cancellation); }
+        // temporary files a killed run left next to any of the host's configuration files, not only the ones written now
+        foreach (var dir in original.All().GroupBy(t => System.IO.Path.GetDirectoryName(t.RealPath) ?? "/"))
+            writer.RemoveStaleTemps(dir.Key, dir.Select(t => System.IO.Path.GetFileName(t.RealPath)).ToHashSet(StringComparer.Ordinal));
+        IReadOnlyList<WrittenFile> done;
+        try { done = writer.WriteAll(approved, host.Cancellation); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // the writer reports its own failures precisely; this is a failure outside its staging and commit steps
             throw new KdumpException(e is UnauthorizedAccessException ? "ConfigWriteDenied" : "ConfigWriteFailed",
                 e is UnauthorizedAccessException ? KdumpErrorKind.PermissionDenied : KdumpErrorKind.WriteError,
-                $"Writing the kdump configuration failed ({e.Message}); the original files are unchanged.", approved[0].Path, e);
+                $"Writing the kdump configuration failed ({e.Message}).", approved[0].Path, e);
         }
-        foreach (var (p, _) in approved) host.Verbose($"Wrote {p} (backup {p}.bak).");
+        foreach (var d in done)
+            host.Verbose($"Wrote {d.Path}" + (d.InPlace ? " in place (it has several hard links)" : "") + (d.Backup is null ? "." : $"; the previous version is in {d.Backup}."));
         return written;
-    }
-
-    /// <summary>
-    /// The file a write must replace: a symbolic link (/etc/grub2.cfg style) is followed so the link stays a link;
-    /// under a -Root the final file must stay inside the root.
-    /// </summary>
-    private static string RealPath(HostRoot host, string path)
-    {
-        var info = new FileInfo(path);
-        string real = info.Exists && info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path : path;
-        if (!host.IsLiveSystem && !real.StartsWith(Path.TrimEndingDirectorySeparator(host.Root) + "/", StringComparison.Ordinal))
-            throw new KdumpException("ConfigLinkOutsideRoot", KdumpErrorKind.PermissionDenied,
-                $"{path} is a link to {real}, outside {host.Root}; nothing was written.", path);
-        return real;
     }
 
     /// <summary>A diff-like description of one file's changes for ShouldProcess / -WhatIf.</summary>

@@ -207,6 +207,37 @@ public sealed class KdumpConfigChange
     public string? New { get; init; }
     public string Setting { get; init; } = "";
     public override string ToString() => $"{File}:{Line}: -{Old} +{New}";
+
+    /// <summary>At most <paramref name="width"/> characters of the old line, cut around the part that changed.</summary>
+    public string? OldExcerpt(int width) => Excerpt(Old, New, width);
+
+    /// <summary>At most <paramref name="width"/> characters of the new line, cut around the part that changed.</summary>
+    public string? NewExcerpt(int width) => Excerpt(New, Old, width);
+
+    /// <summary>
+    /// A window of <paramref name="text"/> that shows where it differs from <paramref name="other"/> (so a long
+    /// GRUB_CMDLINE_LINUX or BLS options line shows its crashkernel= value at 80 columns), with "…" where cut.
+    /// </summary>
+    internal static string? Excerpt(string? text, string? other, int width)
+    {
+        if (text is null || text.Length <= width || width < 8) return text;
+        int prefix = 0;
+        if (other is not null)
+            while (prefix < text.Length && prefix < other.Length && text[prefix] == other[prefix]) prefix++;
+        // start a little before the change, at a word boundary; a change at the very end shows the end
+        int start = Math.Max(0, prefix - width / 4);
+        if (start > 0)
+        {
+            int blank = text.LastIndexOf(' ', Math.Max(0, prefix - 1), Math.Max(0, prefix - start));
+            if (blank > 0) start = blank + 1;
+        }
+        if (start > 0 && text.Length - start < width - 1) start = text.Length - (width - 1);
+        bool cutStart = start > 0;
+        int room = width - (cutStart ? 1 : 0);
+        bool cutEnd = text.Length - start > room;
+        if (cutEnd) room--;
+        return (cutStart ? "…" : "") + text.Substring(start, Math.Min(room, text.Length - start)) + (cutEnd ? "…" : "");
+    }
 }
 
 /// <summary>A reserved crash kernel range from /proc/iomem.</summary>

@@ -185,6 +185,30 @@ public static class KdumpConfigReader
         };
     }
 
+    /// <summary>
+    /// What Set-KdumpConfig -Kernel can name on a host, for tab completion: the kernel versions in /boot (vmlinuz-*)
+    /// and the boot entries (BLS id and version, grub.conf title), each with a description.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> KernelNames(string? root)
+    {
+        var host = new HostRoot(root);
+        var list = new List<KeyValuePair<string, string>>();
+        string boot = host.Real("/boot");
+        if (Directory.Exists(boot))
+            foreach (string f in Directory.EnumerateFiles(boot, "vmlinuz-*").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).Take(ConfigSnapshot.MaxBootEntries))
+                list.Add(new(f["vmlinuz-".Length..], $"/boot/{f}"));
+        foreach (var e in ReadBootEntries(ConfigSnapshot.Load(host)))
+        {
+            if (e.Kind == BootEntryKind.BootLoaderSpec)
+            {
+                if (e.Version is { Length: > 0 } v) list.Add(new(v, $"{e.Name}.conf ({e.Kernel})"));
+                list.Add(new(e.Name, $"BLS entry {Path.GetFileName(e.File)}"));
+            }
+            else if (e.Kind == BootEntryKind.GrubLegacy) list.Add(new(e.Name, $"grub.conf: {e.Kernel}"));
+        }
+        return list.DistinctBy(k => k.Key, StringComparer.Ordinal).ToList();
+    }
+
     // ---- boot entries -------------------------------------------------------------------------------------------
 
     internal static readonly string[] GrubCmdlineVars = ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"];
@@ -194,7 +218,8 @@ public static class KdumpConfigReader
         var list = new List<KernelBootEntry>();
         if (s.GrubDefault is { } g) list.AddRange(GrubDefaultEntries(g, BootEntryKind.GrubDefault));
         foreach (var d in s.GrubDropIns) list.AddRange(GrubDefaultEntries(d, BootEntryKind.GrubDefaultDropIn));
-        foreach (var b in s.BlsEntries) list.Add(BlsEntry(b));
+        var env = GrubEnv.Parse(s.GrubEnvironment);
+        foreach (var b in s.BlsEntries) list.Add(BlsEntry(b, env));
         if (s.GrubLegacy is { } legacy) list.AddRange(GrubLegacyEntries(legacy));
         return list;
     }
@@ -225,12 +250,13 @@ public static class KdumpConfigReader
         return list;
     }
 
-    private static KernelBootEntry BlsEntry(ConfigText t)
+    /// <summary>A BLS entry; its options with $kernelopts (and other grubenv variables) expanded as GRUB boots it.</summary>
+    private static KernelBootEntry BlsEntry(ConfigText t, IReadOnlyDictionary<string, GrubEnv.Variable> env)
     {
         var kv = BlsLines(t);
         string? Get(string k) => kv.FirstOrDefault(x => x.Key == k).Value;
         var options = kv.Where(x => x.Key == "options").ToList();
-        string cmdline = string.Join(' ', options.Select(o => o.Value));
+        string cmdline = GrubEnv.Expand(string.Join(' ', options.Select(o => o.Value)), env);
         string id = Path.GetFileNameWithoutExtension(t.FullPath);
         return new KernelBootEntry
         {

@@ -28,7 +28,7 @@ public static partial class KdumpConfigValidator
             f.Add(Warning("SshKeyMissing", t.File, t.Line, $"The ssh key {key} does not exist.", "Run 'kdumpctl propagate' to create and install it."));
         if (t.Type == "ssh" && config.Flavor == KdumpConfigFlavor.Debian && config.SshKey is { Length: > 0 } dkey && !s.Host.FileExists(dkey))
             f.Add(Warning("SshKeyMissing", t.File, t.Line, $"The ssh key {dkey} does not exist.", "Run 'kdump-config propagate' to create and install it."));
-        if (t.Type == "raw" && s.Host.IsLiveSystem && !File.Exists(t.Location))
+        if (t.Type == "raw" && s.Host.IsLiveSystem && !Path.Exists(t.Location))
             f.Add(Warning("TargetDeviceMissing", t.File, t.Line, $"The raw device {t.Location} does not exist."));
     }
 
@@ -73,7 +73,7 @@ public static partial class KdumpConfigValidator
         if (entries.All(e => e.CrashKernel.Count == 0))
         {
             var target = entries.FirstOrDefault(e => e.Kind == BootEntryKind.BootLoaderSpec) ?? entries[0];
-            f.Add(Warning("CrashKernelMissing", target.File, target.Line, "No kernel command line reserves memory for the crash kernel (no crashkernel=); kdump cannot load.",
+            f.Add(Error("CrashKernelMissing", target.File, target.Line, "No kernel command line reserves memory for the crash kernel (no crashkernel=); kdump cannot load.",
                 $"Set-KdumpConfig -CrashKernel '{CrashKernelParser.DefaultRanges(options.Architecture)}'"));
         }
         else
@@ -82,9 +82,11 @@ public static partial class KdumpConfigValidator
                                                   && !e.Name.Contains("rescue", StringComparison.OrdinalIgnoreCase)))
                 f.Add(Warning("CrashKernelMissing", e.File, e.Line, $"The boot entry '{e.Name}' has no crashkernel= while others do; kdump does not work when it is booted.",
                     $"Set-KdumpConfig -CrashKernel <value> -Kernel '{e.Name}'"));
+            CheckGrubDefaultAgrees(entries, f);
         }
 
-        ulong? ram = options.MemoryBytes ?? HostProbes.ParseMemTotal(s.Host.ReadSmallText("/proc/meminfo"));
+        ulong? ram = options.MemoryBytes;
+        if (ram is null) Guard(f, null, 0, () => ram = HostProbes.ParseMemTotal(s.Host.ReadSmallText("/proc/meminfo")));
         ulong recommended = ram is { } r0 ? CrashKernelParser.Recommended(r0, options.Architecture) : 0;
         foreach (var e in entries)
         {
@@ -116,6 +118,25 @@ public static partial class KdumpConfigValidator
                 f.Add(Warning("CrashKernelTooSmall", e.File, e.Line,
                     $"crashkernel={eff.Value} ({e.Name}) reserves {CrashKernelValue.FormatSize(size)}; {CrashKernelValue.FormatSize(recommended)} is recommended for {ramText} of RAM on {options.Architecture}.",
                     $"Set-KdumpConfig -CrashKernel '{CrashKernelParser.DefaultRanges(options.Architecture)}'"));
+        }
+    }
+
+    /// <summary>
+    /// GRUB_CMDLINE_LINUX (what grub2-mkconfig and kernel-install give the next kernel) and the BLS entries must carry
+    /// the same crashkernel=; they disagree after a hand edit of one side or an interrupted change.
+    /// </summary>
+    private static void CheckGrubDefaultAgrees(IReadOnlyList<KernelBootEntry> entries, List<KdumpConfigFinding> f)
+    {
+        var grub = entries.Where(e => e.Kind is BootEntryKind.GrubDefault or BootEntryKind.GrubDefaultDropIn && e.CrashKernel.Count > 0).ToList();
+        if (grub.Count == 0) return;
+        string grubValue = string.Join(' ', grub.SelectMany(e => e.CrashKernel).Select(v => v.Value));
+        foreach (var e in entries.Where(e => e.Kind == BootEntryKind.BootLoaderSpec && e.CrashKernel.Count > 0))
+        {
+            string value = string.Join(' ', e.CrashKernel.Select(v => v.Value));
+            if (value == grubValue) continue;
+            f.Add(Warning("CrashKernelMismatch", e.File, e.Line,
+                $"The boot entry '{e.Name}' has crashkernel={value} but {grub[0].Name} ({Path.GetFileName(grub[0].File)}:{grub[0].Line}) has crashkernel={grubValue}: the next kernel installed gets the other value.",
+                $"Set-KdumpConfig -CrashKernel '{grubValue}'"));
         }
     }
 }

@@ -55,7 +55,7 @@ public static partial class KdumpConfigValidator
         if (s.Flavor != KdumpConfigFlavor.None)
         {
             CheckCollector(s, config, probe, f);
-            CheckPaths(s, config, f);
+            Guard(f, config.ConfigFile, 0, () => CheckPaths(s, config, f));
         }
         CheckCrashKernel(s, config, options, f);
         return f;
@@ -131,11 +131,14 @@ public static partial class KdumpConfigValidator
         foreach (var hook in lines.Where(l => l.Name is "kdump_pre" or "kdump_post" or "kdump_emergency"))
         {
             string script = hook.Value.Split(' ')[0];
-            string full = s.Host.Resolve(script);
-            if (!File.Exists(full))
-                f.Add(Error("HookNotFound", file, hook.Index + 1, $"{hook.Name} script {script} does not exist.", $"Create {script} or remove the line."));
-            else if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(full) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
-                f.Add(Error("HookNotExecutable", file, hook.Index + 1, $"{hook.Name} script {script} is not executable.", $"chmod +x {script}"));
+            Guard(f, file, hook.Index + 1, () =>
+            {
+                string full = s.Host.Real(script);
+                if (!File.Exists(full))
+                    f.Add(Error("HookNotFound", file, hook.Index + 1, $"{hook.Name} script {script} does not exist.", $"Create {script} or remove the line."));
+                else if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(full) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
+                    f.Add(Error("HookNotExecutable", file, hook.Index + 1, $"{hook.Name} script {script} is not executable.", $"chmod +x {script}"));
+            });
         }
     }
 
@@ -210,6 +213,20 @@ public static partial class KdumpConfigValidator
                 f.Add(Error("CompressionUnsupported", file, line,
                     $"This makedumpfile ({caps.Version}) was built without {cc.Compression.ToString().ToLowerInvariant()} support (-{MakedumpfileOptions.Flag(cc.Compression)}).",
                     "Use -c (zlib), which every makedumpfile supports" + (caps.Lzo && cc.Compression != DumpCompression.Lzo ? ", or -l (lzo)." : ".")));
+        }
+    }
+
+    /// <summary>
+    /// Runs a check that reads a file the configuration names (hook, fstab, ssh key, meminfo); a symbolic link out of
+    /// the root, a dangling link or a link loop becomes an Error finding with that error id instead of ending the test.
+    /// </summary>
+    private static void Guard(List<KdumpConfigFinding> f, string? file, int line, Action check)
+    {
+        try { check(); }
+        catch (KdumpException e) when (e.ErrorId is "ConfigLinkOutsideRoot" or "ConfigLinkDangling" or "ConfigLinkLoop")
+        {
+            f.Add(Error(e.ErrorId, file, line, e.Message + (file is null ? "" : " It was not checked."),
+                e.ErrorId == "ConfigLinkDangling" ? "Fix or remove the link." : "Make the link relative to the root, or point it inside the root."));
         }
     }
 

@@ -1,5 +1,8 @@
+using System.Collections;
+using System.Globalization;
 using System.Management.Automation;
 using Kdump.Engine.Config;
+using Kdump.PowerShell.Completers;
 
 namespace Kdump.PowerShell.Commands;
 
@@ -34,7 +37,12 @@ public sealed class SetKdumpConfigCommand : KdumpCmdlet
     [ValidateRange(0, 31)]
     public int? DumpLevel { get; set; }
 
+    /// <summary>
+    /// crashkernel= value(s). Unquoted ranges (2G-64G:256M,64G-:512M) reach the cmdlet as an array, which is joined
+    /// back with commas.
+    /// </summary>
     [Parameter]
+    [CrashKernelTransformation]
     [ValidateNotNullOrEmpty]
     public string? CrashKernel { get; set; }
 
@@ -50,6 +58,7 @@ public sealed class SetKdumpConfigCommand : KdumpCmdlet
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KernelCompleter))]
     public string? Kernel { get; set; }
 
     /// <summary>Write even when Test-KdumpConfig would report errors for the result.</summary>
@@ -76,4 +85,29 @@ public sealed class SetKdumpConfigCommand : KdumpCmdlet
             foreach (var change in KdumpConfigEditor.Set(root, update, Engine, force: Force)) WriteObject(change);
         }, root);
     }
+}
+
+/// <summary>
+/// pwsh parses an unquoted 2G-64G:256M,64G-:512M as an array of two strings; a crashkernel= value uses commas itself,
+/// so the elements are joined back with commas. Numbers (256MB) become their byte count.
+/// </summary>
+internal sealed class CrashKernelTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        object? v = inputData is PSObject p ? p.BaseObject : inputData;
+        return v switch
+        {
+            null or string => v,
+            IEnumerable list => string.Join(',', list.Cast<object?>().Select(Text)),
+            _ => Text(v),
+        };
+    }
+
+    private static string Text(object? o) => (o is PSObject p ? p.BaseObject : o) switch
+    {
+        null => "",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        var x => x.ToString() ?? "",
+    };
 }
