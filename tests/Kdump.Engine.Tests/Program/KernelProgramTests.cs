@@ -12,12 +12,13 @@ public class KernelProgramTests
     internal const ulong Pob = 0xffff888000000000UL;
     internal static ulong Va(ulong pa) => Pob + pa;
 
-    internal static (KernelProgram, FakePhysicalMemory) World()
+    internal static (KernelProgram, FakePhysicalMemory) World(ContainerTypes.Layout? layout = null)
     {
         var mem = new FakePhysicalMemory();
         var p = new KernelProgram(mem, null, translatorOptions: new X86_64TranslatorOptions { PageOffsetBase = Pob });
         var (blob, _) = BtfTests.Sample();
         p.AddTypeFinder(new BtfTypeFinder(blob, "sample BTF"));
+        p.AddTypeFinder(new BtfTypeFinder(ContainerTypes.Btf(layout), "container BTF"), first: false);
         return (p, mem);
     }
 
@@ -144,6 +145,50 @@ public class KernelProgramTests
         mem.WriteU64(root + 136, Va(root) | (2UL << 3) | 2);
         p.InvalidateCaches();
         Assert.Equal("TreeCycle", Assert.Throws<KdumpException>(() => p.MapleTreeForEach(Va(tree)).ToList()).ErrorId);
+    }
+
+    [Fact]
+    public void RbtreeFollowsTheTypesNotTheSixOneLayout()
+    {
+        // a layout where rb_left comes before rb_right: the walk must read the offsets from struct rb_node
+        var (p, mem) = World(new ContainerTypes.Layout { RbLeft = 8, RbRight = 16 });
+        mem.WriteU64(0x4000, Va(0x6000));
+        mem.WriteU64(0x6000 + 8, Va(0x5000)); mem.WriteU64(0x6000 + 16, Va(0x7000));
+        Assert.Equal(new[] { Va(0x5000), Va(0x6000), Va(0x7000) }, p.RbTreeInOrder(Va(0x4000)).ToArray());
+    }
+
+    [Theory]
+    [InlineData("rb_node", "struct rb_root")]
+    [InlineData("maple_tree", "struct maple_tree")]
+    [InlineData("xarray", "struct xa_node")]
+    public void MissingContainerTypeIsNamed(string omit, string named)
+    {
+        var (p, _) = World(new ContainerTypes.Layout { Omit = omit });
+        var ex = Assert.Throws<KdumpException>(() => omit switch
+        {
+            "rb_node" => p.RbTreeInOrder(Va(0x4000)).ToList().Count,
+            "maple_tree" => p.MapleTreeForEach(Va(0x1000)).ToList().Count,
+            _ => p.XArrayForEach(Va(0x1000)).ToList().Count,
+        });
+        Assert.Equal("KernelTypeMissing", ex.ErrorId);
+        Assert.Equal(named, ex.Target);
+        Assert.Contains(named, ex.Message);
+    }
+
+    [Fact]
+    public void MapleTreeFollowsTheTypes()
+    {
+        // maple_tree.ma_root at 16, other enum maple_type numbers, 7 pivots / 8 slots per range node
+        var l = new ContainerTypes.Layout { MaRoot = 16, RangePivots = 7, MapleTypes = (5, 6, 7, 8) };
+        var (p, mem) = World(l);
+        ulong tree = 0x1000, root = 0x100000, leaf = 0x100100;
+        ulong slotOff = 8 + 7 * 8;
+        mem.WriteU64(tree + 16, Va(root) | (7UL << 3) | 2);          // maple_range_64 (7)
+        mem.WriteU64(root + 8, ulong.MaxValue);
+        mem.WriteU64(root + slotOff, Va(leaf) | (6UL << 3) | 2);     // leaf_64 (6)
+        mem.WriteU64(leaf + 8, 0xfff); mem.WriteU64(leaf + 16, ulong.MaxValue);
+        mem.WriteU64(leaf + slotOff + 8, Va(0x9000));
+        Assert.Equal(new[] { new KernelWalkers.MapleEntry(0x1000, ulong.MaxValue, Va(0x9000)) }, p.MapleTreeForEach(Va(tree)).ToArray());
     }
 
     [Fact]

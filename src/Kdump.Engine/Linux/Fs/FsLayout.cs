@@ -13,18 +13,12 @@ internal sealed class FsLayout
     public readonly ulong MountMnt, MountParent, MountMountpoint, VfsRoot, VfsSb;
     public readonly ulong InodeMode, InodeIno, InodeSb, SbMagic, SbType, FsTypeName;
     public readonly ulong FilesFdt, FdtMaxFds, FdtFd, FsRoot, FsPwd;
+    /// <summary>struct path: mnt and dentry.</summary>
+    public readonly ulong PathMnt, PathDentry;
     public readonly ulong? SocketSk, SockProt, ProtoName;
 
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<KernelProgram, FsLayout> s_cache = new();
-
-    public static FsLayout For(KernelProgram p)
-    {
-        lock (s_cache)
-        {
-            if (!s_cache.TryGetValue(p, out var l)) { l = new FsLayout(p); s_cache.AddOrUpdate(p, l); }
-            return l;
-        }
-    }
+    /// <summary>The program's VFS layout (read once, kept in <see cref="KernelProgram.Caches"/>).</summary>
+    public static FsLayout For(KernelProgram p) => p.Caches.FsLayout.GetOrCreate(() => new FsLayout(p));
 
     private FsLayout(KernelProgram p)
     {
@@ -35,7 +29,7 @@ internal sealed class FsLayout
         FilePath = Off(file, "f_path"); FileInode = Off(file, "f_inode"); FilePos = Off(file, "f_pos"); FileFlags = Off(file, "f_flags");
         FileMode = Off(file, "f_mode"); FilePrivate = Off(file, "private_data");
         DentryParent = Off(dentry, "d_parent"); DentryName = Off(dentry, "d_name"); DentryInode = Off(dentry, "d_inode");
-        try { DentryHashPprev = Off(dentry, "d_hash") + 8; } catch (KdumpException) { DentryHashPprev = null; }
+        try { DentryHashPprev = Off(dentry, "d_hash") + Off(p.FindType("struct hlist_bl_node"), "pprev"); } catch (KdumpException) { DentryHashPprev = null; }
         try { DentryOp = Off(dentry, "d_op"); DopDname = Off(p.FindType("struct dentry_operations"), "d_dname"); } catch (KdumpException) { DentryOp = DopDname = null; }
         QstrName = Off(qstr, "name"); QstrLen = Off(qstr, "len");
         MountMnt = Off(mount, "mnt"); MountParent = Off(mount, "mnt_parent"); MountMountpoint = Off(mount, "mnt_mountpoint");
@@ -44,6 +38,9 @@ internal sealed class FsLayout
         SbMagic = Off(sb, "s_magic"); SbType = Off(sb, "s_type"); FsTypeName = Off(fst, "name");
         FilesFdt = Off(files, "fdt"); FdtMaxFds = Off(fdt, "max_fds"); FdtFd = Off(fdt, "fd");
         FsRoot = Off(fs, "root"); FsPwd = Off(fs, "pwd");
+        var path = p.RequireType("struct path", "file and directory paths");
+        PathMnt = KernelLayout.RequireOffset(path, "struct path", "mnt", "file and directory paths");
+        PathDentry = KernelLayout.RequireOffset(path, "struct path", "dentry", "file and directory paths");
         try
         {
             SocketSk = Off(p.FindType("struct socket"), "sk");

@@ -21,7 +21,7 @@ public sealed class ModuleSymbolFinder : ISymbolFinder
     private readonly KernelProgram _program;
     private readonly object _lock = new();
     private volatile List<(LoadedModule Module, SymbolTable Table)>? _tables;
-    [ThreadStatic] private static bool t_loading;
+    private int _loadingThread = -1; // the thread reading the module list: its own symbol lookups get no module answers
     private readonly List<string> _warnings = new();
 
     public ModuleSymbolFinder(KernelProgram program) => _program = program ?? throw new ArgumentNullException(nameof(program));
@@ -36,13 +36,13 @@ public sealed class ModuleSymbolFinder : ISymbolFinder
         get
         {
             if (_tables is { } t) return t;
-            if (t_loading) return new();
+            if (Volatile.Read(ref _loadingThread) == Environment.CurrentManagedThreadId) return new();
             lock (_lock)
             {
                 if (_tables is not null) return _tables;
-                t_loading = true;
+                Volatile.Write(ref _loadingThread, Environment.CurrentManagedThreadId);
                 try { _tables = Load(); }
-                finally { t_loading = false; }
+                finally { Volatile.Write(ref _loadingThread, -1); }
                 return _tables;
             }
         }
@@ -111,7 +111,8 @@ public sealed class ModuleSymbolFinder : ISymbolFinder
         int done = 0;
         while (done < length)
         {
-            int n = Math.Min(4096 - (int)((address + (ulong)done) & 4095), length - done);
+            int page = p.PageSize;
+            int n = Math.Min(page - (int)((address + (ulong)done) & (ulong)(page - 1)), length - done);
             try { p.ReadKernel(address + (ulong)done, buf.AsSpan(done, n)); }
             catch (KdumpException) { break; }
             done += n;

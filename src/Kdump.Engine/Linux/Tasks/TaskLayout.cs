@@ -31,7 +31,7 @@ internal sealed class TaskLayout
         { State = sb / 8; StateSize = (int)sm.Type.Resolve().Size; }
         else throw Missing("__state");
         if (StateSize is not (4 or 8)) StateSize = 8;
-        CommLength = st.TryFindMember("comm", out var cm, out _) && cm.Type.Resolve() is KArrayType { Count: > 0 and <= 64 } ca ? (int)ca.Count : 16;
+        CommLength = CommLengthOf(TaskType);
         Cpu = Opt("thread_info.cpu") ?? Opt("cpu");
         ThreadNode = Opt("thread_node");
         ThreadGroup = Opt("thread_group");
@@ -47,5 +47,13 @@ internal sealed class TaskLayout
             catch (KdumpException) { return null; }
         }
         static KdumpException Missing(string m) => new("MemberNotFound", KdumpErrorKind.NotFound, $"struct task_struct has no member '{m}' in the type source.", m);
+    }
+
+    /// <summary>TASK_COMM_LEN: the length of task_struct.comm's array in the kernel's types (16 on every kernel so far, but read, not assumed).</summary>
+    public static int CommLengthOf(KType taskStruct)
+    {
+        ulong n = KernelLayout.RequireArrayLength(taskStruct, "struct task_struct", "comm", "task names (TASK_COMM_LEN)");
+        if (n > 256) throw new KdumpException("KernelTypeInvalid", KdumpErrorKind.InvalidData, $"struct task_struct.comm has {n} bytes; TASK_COMM_LEN is far smaller.", "struct task_struct.comm");
+        return (int)n;
     }
 }
