@@ -214,7 +214,7 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
         else if (s == "void") t = KVoidType.Instance;
         else t = Find(TypeKind.Typedef, s) ?? Find(TypeKind.Integer, NormalizeBase(s)) ?? Find(TypeKind.Struct, s) ?? Find(TypeKind.Union, s);
         if (t is null) return null;
-        for (int i = 0; i < stars; i++) { var target = t; t = new KRefType(TypeKind.Pointer, null, 8, () => target); }
+        for (int i = 0; i < stars; i++) { var target = t; t = new KRefType(TypeKind.Pointer, null, (ulong)Architecture.PointerSize, () => target); }
         return t;
     }
 
