@@ -16,13 +16,14 @@ public sealed class KernelCaches
     internal CacheSlot<TaskTable> Tasks { get; } = new();
     internal CacheSlot<TaskStates> TaskStates { get; } = new();
     internal CacheSlot<ModuleReader.ModuleList> Modules { get; } = new();
+    internal CacheSlot<ModuleSymbolFinder.Loaded> ModuleSymbols { get; } = new();
     internal CacheSlot<KernelUnwindInfo> UnwindInfo { get; } = new();
     internal CacheSlot<FsLayout> FsLayout { get; } = new();
     internal CacheSlot<KernelWalkers.MapleLayout> MapleLayout { get; } = new();
     internal CacheSlot<KernelWalkers.RbLayout> RbLayout { get; } = new();
     internal CacheSlot<ulong[]> PerCpuOffsets { get; } = new();
 
-    private IEnumerable<ICacheSlot> All => new ICacheSlot[] { Tasks, TaskStates, Modules, UnwindInfo, FsLayout, MapleLayout, RbLayout, PerCpuOffsets };
+    private IEnumerable<ICacheSlot> All => new ICacheSlot[] { Tasks, TaskStates, Modules, ModuleSymbols, UnwindInfo, FsLayout, MapleLayout, RbLayout, PerCpuOffsets };
 
     /// <summary>Names of the slots that hold a value (for diagnostics and tests).</summary>
     public IReadOnlyList<string> Filled => All.Where(s => s.HasValue).Select(s => s.Name).ToArray();

@@ -191,6 +191,35 @@ public class KernelProgramTests
         Assert.Equal(new[] { new KernelWalkers.MapleEntry(0x1000, ulong.MaxValue, Va(0x9000)) }, p.MapleTreeForEach(Va(tree)).ToArray());
     }
 
+    [Theory]
+    [InlineData("PAGESIZE=16384\n", 16384)]
+    [InlineData("PAGESIZE=4096\n", 4096)]
+    [InlineData("PAGESIZE=1000\n", 4096)]   // not a power of two: the translator's base page
+    [InlineData("OSRELEASE=6.1.0\n", 4096)] // no PAGESIZE: the translator's base page
+    public void PageSizeComesFromVmcoreInfoElseTheTranslator(string vmcoreInfo, int expected)
+    {
+        var p = new KernelProgram(new FakePhysicalMemory(), new VmcoreInfo(vmcoreInfo, "t"), translatorOptions: new X86_64TranslatorOptions { PageOffsetBase = Pob });
+        Assert.Equal(expected, p.PageSize);
+    }
+
+    [Fact]
+    public void CommLengthIsTheArraySizeInTheTypes()
+    {
+        var (p, _) = World();
+        Assert.Equal(16, Kdump.Engine.Linux.Tasks.TaskLayout.CommLengthOf(p.FindType("struct task_struct")));
+        // a kernel whose comm were 24 bytes: read from the type, not assumed
+        var b = new BtfBuilder();
+        int ch = b.Int("char", 1, signed: true, isChar: true);
+        int i32 = b.Int("int", 4, signed: true);
+        b.Struct("task_struct", 32, ("pid", i32, 0, 0), ("comm", b.Array(ch, i32, 24), 32, 0));
+        b.Struct("other_task", 16, ("pid", i32, 0, 0), ("comm", b.Ptr(ch), 64, 0));
+        var f = new BtfTypeFinder(b.Build(), "t");
+        Assert.Equal(24, Kdump.Engine.Linux.Tasks.TaskLayout.CommLengthOf(f.FindType(TypeKind.Struct, "task_struct")!));
+        var ex = Assert.Throws<KdumpException>(() => Kdump.Engine.Linux.Tasks.TaskLayout.CommLengthOf(f.FindType(TypeKind.Struct, "other_task")!));
+        Assert.Equal("KernelTypeMissing", ex.ErrorId);
+        Assert.Equal("struct task_struct.comm", ex.Target);
+    }
+
     [Fact]
     public void XArrayEntriesWithIndices()
     {
