@@ -82,3 +82,27 @@ public class KernelCachesTests
         Assert.All(tables, t => Assert.Same(tables[0], t));
     }
 }
+
+/// <summary>struct path's members are read at the offsets the types give (issue 11 item 2), not at 0 and 8.</summary>
+public class StructPathLayoutTests
+{
+    [SampleFact]
+    public void ReadPathFollowsTheTypesOffsets()
+    {
+        using var dump = DumpFile.Open(Path.Combine(TestEnvironment.SamplesDir, "vmcore.kdump"));
+        var p = new Kdump.Engine.Program.KernelProgram(dump, dump.VmcoreInfo, dump.Cpus, null,
+            new Kdump.Engine.Program.KernelProgramOptions { Architecture = dump.Architecture, DumpPhysBase = dump.PhysBase });
+        ulong at = p.GetSymbol("init_task").Address;
+        Assert.Equal(new VfsPath(p.ReadU64(at), p.ReadU64(at + 8)), new PathResolver(p).ReadPath(at));
+
+        // the same dump with a struct path whose members are the other way round (dentry first)
+        var q = new Kdump.Engine.Program.KernelProgram(dump, dump.VmcoreInfo, dump.Cpus, null,
+            new Kdump.Engine.Program.KernelProgramOptions { Architecture = dump.Architecture, DumpPhysBase = dump.PhysBase });
+        var b = new Kdump.Engine.Tests.BtfBuilder();
+        int vp = b.Ptr(0);
+        b.Struct("path", 16, ("dentry", vp, 0, 0), ("mnt", vp, 64, 0));
+        _ = q.TypeFinders; // load the dump's BTF, then put the override in front of it
+        q.AddTypeFinder(new Kdump.Engine.Types.BtfTypeFinder(b.Build(), "path override"), first: true);
+        Assert.Equal(new VfsPath(q.ReadU64(at + 8), q.ReadU64(at)), new PathResolver(q).ReadPath(at));
+    }
+}
