@@ -19,7 +19,7 @@ internal sealed class TaskLayout
 
     public TaskLayout(KernelProgram p)
     {
-        TaskType = p.FindType("struct task_struct");
+        TaskType = p.RequireType("struct task_struct", "the task list");
         Size = TaskType.Size;
         if (TaskType.Resolve() is not KStructType st || Size == 0)
             throw new KdumpException("TypeIncomplete", KdumpErrorKind.InvalidData, "struct task_struct has no layout in the type source.", "task_struct");
@@ -46,7 +46,7 @@ internal sealed class TaskLayout
             try { return KernelObject.MemberOffset(TaskType, m); }
             catch (KdumpException) { return null; }
         }
-        static KdumpException Missing(string m) => new("MemberNotFound", KdumpErrorKind.NotFound, $"struct task_struct has no member '{m}' in the type source.", m);
+        static KdumpException Missing(string m) => new("KernelTypeMissing", KdumpErrorKind.NotFound, $"The kernel type 'struct task_struct' has no member '{m}' (needed for the task list).", $"struct task_struct.{m}");
     }
 
     /// <summary>TASK_COMM_LEN: the length of task_struct.comm's array in the kernel's types (16 on every kernel so far, but read, not assumed).</summary>
