@@ -16,12 +16,6 @@ internal static class ElfNotes
 
     internal readonly record struct RawNote(string Name, uint Type, ReadOnlyMemory<byte> Desc);
 
-    private static readonly string[] X86_64Regs =
-    {
-        "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi",
-        "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
-    };
-
     private static readonly string[] Aarch64Regs = Enumerable.Range(0, 31).Select(i => $"x{i}").Concat(new[] { "sp", "pc", "pstate" }).ToArray();
 
     public static List<RawNote> Parse(ReadOnlyMemory<byte> area, bool bigEndian, int maxNotes, string path)
@@ -104,9 +98,10 @@ internal static class ElfNotes
         var regs = new Dictionary<string, ulong>(StringComparer.Ordinal);
         int pidOff = is64 ? 32 : 24, regOff = is64 ? 112 : 72, w = is64 ? 8 : 4;
         int? pid = d.Length >= pidOff + 4 ? Bin.I32(d, pidOff, be) : null;
-        string[]? names = arch switch { "x86_64" => X86_64Regs, "aarch64" => Aarch64Regs, _ => null };
+        // the register layout belongs to the architecture (its descriptor in the registry)
+        IReadOnlyList<string>? names = Architectures.ArchitectureRegistry.Default.Find(arch)?.PrstatusRegisters ?? (arch == "aarch64" ? Aarch64Regs : null);
         int avail = Math.Max(0, (d.Length - regOff) / w);
-        int count = names is not null ? Math.Min(names.Length, avail) : 0;
+        int count = names is not null ? Math.Min(names.Count, avail) : 0;
         for (int i = 0; i < count; i++) regs[names![i]] = Bin.ULong(d, regOff + i * w, be, is64);
         return (pid, regs);
     }

@@ -92,9 +92,10 @@ public sealed class Vmcore : IDisposable
             lock (_kernelLock)
             {
                 if (_kernel is not null) return _kernel;
-                var options = X86_64Translator.OptionsFrom(Dump.VmcoreInfo, Dump.Cpus);
-                if (Dump.VmcoreInfo is null || !Dump.VmcoreInfo.TryGetNumber("phys_base", out _)) options.PhysBase = Dump.PhysBase ?? 0;
-                var program = new KernelProgram(Dump, Dump.VmcoreInfo, Dump.Cpus, null, options);
+                // the architecture (translator, registers, unwinder) comes from the registry, by the dump's machine
+                var program = new KernelProgram(Dump, Dump.VmcoreInfo, Dump.Cpus, null,
+                    new KernelProgramOptions { Architecture = Dump.Architecture, DumpPhysBase = Dump.PhysBase });
+                program.Owner = this;
                 if (SystemMap is { Length: > 0 } map)
                     program.AddSymbolFinder(Kdump.Engine.Symbols.SystemMap.Load(map, KaslrOffset ?? 0));
                 return _kernel = program;

@@ -20,34 +20,70 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
     private bool _defaultSymbolsLoaded, _defaultTypesLoaded;
     private readonly List<ITypeFinder> _typeFinders = new();
     private readonly List<string> _notes = new();
-    private ulong[]? _perCpuOffsets;
 
     public IPhysicalMemory Memory { get; }
     public PhysicalReader Physical { get; }
     public VmcoreInfo? VmcoreInfo { get; }
     public IReadOnlyList<CpuState> Cpus { get; }
-    public X86_64Translator Translator { get; }
+    /// <summary>The dump's architecture (from <see cref="Architectures.ArchitectureRegistry"/>, keyed by its ELF/utsname machine).</summary>
+    public Architectures.ArchitectureDescriptor Architecture { get; }
+    /// <summary>The architecture's address translator (page-table walks, direct map).</summary>
+    public IAddressTranslator Translator { get; }
     public SymbolFinderChain SymbolFinders { get; } = new();
+    /// <summary>What this program derived from its dump (task table, modules, layouts ...), emptied by <see cref="InvalidateCaches"/>.</summary>
+    public KernelCaches Caches { get; } = new();
+
+    /// <summary>
+    /// The opened dump this program belongs to, set once by <see cref="Model.Vmcore"/> when it creates the program;
+    /// answers built from the program (tasks) name it, whoever asked first. Null for programs built over bare memory.
+    /// </summary>
+    public Model.Vmcore? Owner
+    {
+        get => _owner;
+        internal set
+        {
+            if (value is null || ReferenceEquals(value, _owner)) return;
+            if (Interlocked.CompareExchange(ref _owner, value, null) is { } other && !ReferenceEquals(other, value))
+                throw new KdumpException("ProgramOwnerConflict", KdumpErrorKind.InvalidArgument,
+                    $"This kernel program belongs to '{other.Name}', not '{value.Name}'.", value.Name);
+        }
+    }
+    private Model.Vmcore? _owner;
 
     /// <summary>Problems met while loading the default finders (kallsyms missing, BTF excluded ...).</summary>
     public IReadOnlyList<string> Notes { get { lock (_lock) return _notes.ToArray(); } }
 
     public KernelProgram(IPhysicalMemory memory, VmcoreInfo? vmcoreInfo, IReadOnlyList<CpuState>? cpus = null, EngineHost? host = null,
         X86_64TranslatorOptions? translatorOptions = null)
+        : this(memory, vmcoreInfo, cpus, host, new KernelProgramOptions { TranslatorOptions = translatorOptions })
+    {
+    }
+
+    /// <summary>A program over a dump of the architecture <paramref name="options"/> names (or VMCOREINFO implies).</summary>
+    public KernelProgram(IPhysicalMemory memory, VmcoreInfo? vmcoreInfo, IReadOnlyList<CpuState>? cpus, EngineHost? host, KernelProgramOptions options)
     {
         Memory = memory ?? throw new ArgumentNullException(nameof(memory));
+        ArgumentNullException.ThrowIfNull(options);
         VmcoreInfo = vmcoreInfo;
         Cpus = cpus ?? Array.Empty<CpuState>();
         _host = host ?? EngineHost.Null;
         Physical = new PhysicalReader(memory);
-        Translator = new X86_64Translator(Physical, translatorOptions ?? X86_64Translator.OptionsFrom(vmcoreInfo, Cpus), this);
+        Architecture = (options.Registry ?? Architectures.ArchitectureRegistry.Default).Resolve(options.Architecture, vmcoreInfo);
+        Translator = Architecture.CreateTranslator(new Architectures.ArchitectureContext
+        {
+            Physical = Physical, VmcoreInfo = vmcoreInfo, Cpus = Cpus, Symbols = this,
+            DumpPhysBase = options.DumpPhysBase, TranslatorOptions = options.TranslatorOptions,
+        });
     }
 
     /// <summary>Drops cached pages and translations (memory that can change: tests, live sources).</summary>
-    public void InvalidateCaches() { Physical.Clear(); Translator.ClearCache(); }
+    public void InvalidateCaches() { Physical.Clear(); Translator.ClearCache(); Caches.Clear(); }
 
     /// <summary>Kernel release from VMCOREINFO (OSRELEASE).</summary>
     public string? OsRelease => VmcoreInfo?.OsRelease;
+
+    /// <summary>The kernel's page size: VMCOREINFO's PAGESIZE, else the translator's base page.</summary>
+    public int PageSize => VmcoreInfo?.PageSize is int ps and >= 512 and <= 1 << 20 && (ps & (ps - 1)) == 0 ? ps : Translator.PageSize;
 
     // ---------------------------------------------------------------- symbols
 
@@ -178,7 +214,7 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
         else if (s == "void") t = KVoidType.Instance;
         else t = Find(TypeKind.Typedef, s) ?? Find(TypeKind.Integer, NormalizeBase(s)) ?? Find(TypeKind.Struct, s) ?? Find(TypeKind.Union, s);
         if (t is null) return null;
-        for (int i = 0; i < stars; i++) { var target = t; t = new KRefType(TypeKind.Pointer, null, 8, () => target); }
+        for (int i = 0; i < stars; i++) { var target = t; t = new KRefType(TypeKind.Pointer, null, (ulong)Architecture.PointerSize, () => target); }
         return t;
     }
 
@@ -237,7 +273,8 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
             ulong va = address + (ulong)done;
             if (va < address)
                 throw new AddressTranslationException("AddressNotCanonical", KdumpErrorKind.InvalidArgument, $"Read of {destination.Length} bytes at 0x{address:x} wraps around.", address, space);
-            int n = Math.Min(4096 - (int)(va & 4095), destination.Length - done);
+            int page = Translator.PageSize;
+            int n = Math.Min(page - (int)(va & (ulong)(page - 1)), destination.Length - done);
             ulong pa = Translator.ToPhysical(va, space);
             var st = Physical.TryRead(pa, destination.Slice(done, n), out var bad);
             if (st != PageStatus.Present)
@@ -266,7 +303,8 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
         Span<byte> chunk = stackalloc byte[256];
         while (sb.Count < max)
         {
-            int n = Math.Min(chunk.Length, Math.Min(max - sb.Count, 4096 - (int)((address + (ulong)sb.Count) & 4095)));
+            int page = Translator.PageSize;
+            int n = Math.Min(chunk.Length, Math.Min(max - sb.Count, page - (int)((address + (ulong)sb.Count) & (ulong)(page - 1))));
             ReadKernel(address + (ulong)sb.Count, chunk[..n]);
             int z = chunk[..n].IndexOf((byte)0);
             if (z >= 0) { sb.AddRange(chunk[..z].ToArray()); break; }
@@ -320,19 +358,15 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
     // ---------------------------------------------------------------- per-cpu
 
     /// <summary>__per_cpu_offset[0 .. nr_cpu_ids-1].</summary>
-    public IReadOnlyList<ulong> PerCpuOffsets
+    public IReadOnlyList<ulong> PerCpuOffsets => Caches.PerCpuOffsets.GetOrCreate(() =>
     {
-        get
-        {
-            if (_perCpuOffsets is { } p) return p;
-            var arr = GetSymbol("__per_cpu_offset");
-            uint n = FindSymbol("nr_cpu_ids") is { } nr ? ReadU32(nr.Address) : 0;
-            if (n == 0 || n > 8192) n = (uint)Math.Max(1, Cpus.Count);
-            var list = new ulong[n];
-            for (int i = 0; i < n; i++) list[i] = ReadU64(arr.Address + (ulong)i * 8);
-            return _perCpuOffsets = list;
-        }
-    }
+        var arr = GetSymbol("__per_cpu_offset");
+        uint n = FindSymbol("nr_cpu_ids") is { } nr ? ReadU32(nr.Address) : 0;
+        if (n == 0 || n > 8192) n = (uint)Math.Max(1, Cpus.Count);
+        var list = new ulong[n];
+        for (int i = 0; i < n; i++) list[i] = ReadU64(arr.Address + (ulong)i * 8);
+        return list;
+    });
 
     /// <summary>The address of a per-CPU variable's instance on <paramref name="cpu"/>.</summary>
     public ulong PerCpuAddress(ulong perCpuVariableAddress, int cpu)
@@ -348,6 +382,19 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
         var v = Variable(name);
         return new KernelObject(this, PerCpuAddress(v.Address, cpu), v.Type);
     }
+}
+
+/// <summary>How to build a <see cref="KernelProgram"/>: the dump's architecture and architecture-specific options.</summary>
+public sealed class KernelProgramOptions
+{
+    /// <summary>The dump's machine (DumpFile.Architecture: "x86_64", "elf-machine-N" ...); null: from VMCOREINFO, else the registry's default.</summary>
+    public string? Architecture { get; init; }
+    /// <summary>phys_base from the dump header, used when VMCOREINFO lacks NUMBER(phys_base).</summary>
+    public long? DumpPhysBase { get; init; }
+    /// <summary>Options for the architecture's translator (X86_64TranslatorOptions on x86_64), or null to derive them from the dump.</summary>
+    public object? TranslatorOptions { get; init; }
+    /// <summary>The registry to look the architecture up in; null: <see cref="Architectures.ArchitectureRegistry.Default"/>.</summary>
+    public Architectures.ArchitectureRegistry? Registry { get; init; }
 }
 
 /// <summary>VMCOREINFO's SYMBOL(x) entries as a last-resort symbol finder.</summary>

@@ -54,13 +54,13 @@ public static class KernelWalkers
         foreach (var node in program.HlistForEach(hlistHead, max)) yield return new KernelObject(program, node - off, type);
     }
 
-    // rb_node: __rb_parent_color @0, rb_right @8, rb_left @16
-    /// <summary>In-order rb_node addresses of an rb_root (rb_root.rb_node at offset 0).</summary>
+    /// <summary>In-order rb_node addresses of an rb_root (offsets of rb_root.rb_node, rb_node.rb_left/rb_right from the types).</summary>
     public static IEnumerable<ulong> RbTreeInOrder(this KernelProgram program, ulong rbRoot, int max = DefaultMax)
     {
+        var l = program.Caches.RbLayout.GetOrCreate(() => RbLayout.For(program));
         var seen = new HashSet<ulong>();
         var stack = new Stack<ulong>();
-        ulong node = program.ReadU64(rbRoot);
+        ulong node = program.ReadU64(rbRoot + l.Root);
         while (node != 0 || stack.Count > 0)
         {
             while (node != 0)
@@ -68,16 +68,27 @@ public static class KernelWalkers
                 if (!seen.Add(node)) throw new KdumpException("TreeCycle", KdumpErrorKind.InvalidData, $"The rbtree at 0x{rbRoot:x} reaches node 0x{node:x} twice.", rbRoot);
                 if (seen.Count > max) throw new KdumpException("TreeTooLarge", KdumpErrorKind.LimitExceeded, $"The rbtree at 0x{rbRoot:x} has more than {max} nodes.", rbRoot);
                 stack.Push(node);
-                node = program.ReadU64(node + 16); // left
+                node = program.ReadU64(node + l.Left);
             }
             node = stack.Pop();
             yield return node;
-            node = program.ReadU64(node + 8); // right
+            node = program.ReadU64(node + l.Right);
+        }
+    }
+
+    internal sealed record RbLayout(ulong Root, ulong Left, ulong Right)
+    {
+        public static RbLayout For(KernelProgram p)
+        {
+            const string why = "walking a red-black tree";
+            return new RbLayout(p.RequireOffset("struct rb_root", "rb_node", why),
+                p.RequireOffset("struct rb_node", "rb_left", why), p.RequireOffset("struct rb_node", "rb_right", why));
         }
     }
 
     // ------------------------------------------------------------------ maple tree (lib/maple_tree.c, 6.1+)
 
+    // encoding of maple node pointers (lib/maple_tree.c: MAPLE_NODE_MASK, MAPLE_NODE_TYPE_SHIFT/MASK): not in the types
     private const ulong MapleNodeMask = 255;
     private const int MapleNodeTypeShift = 3;
     private const ulong MapleNodeTypeMask = 0x0f;
@@ -87,12 +98,13 @@ public static class KernelWalkers
 
     /// <summary>
     /// mt_for_each: the non-NULL entries of a maple tree with their index ranges. <paramref name="mapleTree"/> is the
-    /// address of a struct maple_tree (e.g. &amp;mm->mm_mt). Node layouts: maple_range_64/leaf_64 have 15 pivots then 16
-    /// slots, maple_arange_64 9 pivots then 10 slots, maple_dense 31 slots; offsets come from the types when known.
+    /// address of a struct maple_tree (e.g. &amp;mm->mm_mt). Node layouts (maple_range_64/leaf_64, maple_arange_64,
+    /// maple_dense = maple_node.slot) and their pivot/slot counts, and the node type numbers (enum maple_type), come from
+    /// the kernel's types; a missing one is KernelTypeMissing.
     /// </summary>
     public static IEnumerable<MapleEntry> MapleTreeForEach(this KernelProgram program, ulong mapleTree, int max = DefaultMax)
     {
-        var layout = MapleLayout.For(program);
+        var layout = program.Caches.MapleLayout.GetOrCreate(() => MapleLayout.For(program));
         ulong root = program.ReadU64(mapleTree + layout.RootOffset);
         if (root == 0) yield break;
         if (!IsNode(root))
@@ -115,19 +127,20 @@ public static class KernelWalkers
             if (seen.Count > max) throw new KdumpException("TreeTooLarge", KdumpErrorKind.LimitExceeded, $"The maple tree at 0x{mapleTree:x} has more than {max} nodes.", mapleTree);
             results.Clear();
             var children = new List<(ulong, ulong, ulong, int)>();
-            if (type == 0) // maple_dense
+            if (type == layout.Dense)
             {
-                var slots = program.ReadKernel(node + layout.DenseSlots, 31 * 8);
-                for (int i = 0; i < 31 && min + (ulong)i <= maxIdx; i++)
+                int nDense = layout.DenseSlotCount;
+                var slots = program.ReadKernel(node + layout.DenseSlots, nDense * 8);
+                for (int i = 0; i < nDense && min + (ulong)i <= maxIdx; i++)
                 {
                     ulong v = BitConverter.ToUInt64(slots, i * 8);
                     if (v != 0 && !IsInternal(v)) results.Add(new MapleEntry(min + (ulong)i, min + (ulong)i, v));
                 }
             }
-            else if (type is 1 or 2 or 3)
+            else if (type == layout.Leaf64 || type == layout.Range64 || type == layout.Arange64)
             {
-                bool arange = type == 3;
-                int nPivots = arange ? 9 : 15, nSlots = arange ? 10 : 16;
+                bool arange = type == layout.Arange64;
+                int nPivots = arange ? layout.ArangePivotCount : layout.RangePivotCount, nSlots = arange ? layout.ArangeSlotCount : layout.RangeSlotCount;
                 var pivots = program.ReadKernel(node + (arange ? layout.ArangePivots : layout.RangePivots), nPivots * 8);
                 var slots = program.ReadKernel(node + (arange ? layout.ArangeSlots : layout.RangeSlots), nSlots * 8);
                 ulong lo = min;
@@ -137,7 +150,7 @@ public static class KernelWalkers
                     if (i > 0 && pivot == 0) break;      // unused tail of the node
                     if (pivot > maxIdx || pivot < lo) { if (i < nPivots && pivot == 0) break; pivot = maxIdx; }
                     ulong v = BitConverter.ToUInt64(slots, i * 8);
-                    if (type == 1) { if (v != 0 && !IsInternal(v)) results.Add(new MapleEntry(lo, pivot, v)); }
+                    if (type == layout.Leaf64) { if (v != 0 && !IsInternal(v)) results.Add(new MapleEntry(lo, pivot, v)); }
                     else if (v != 0)
                     {
                         // children of internal nodes are encoded nodes (node | type << 3 | MAPLE_ENODE_NULL), without the
@@ -160,22 +173,40 @@ public static class KernelWalkers
     }
 
     private static bool IsInternal(ulong e) => (e & 3) == 2;
+    // xa_is_node()/mte_is_node(): an internal entry above 4096 (include/linux/xarray.h; a fixed bound, not the page size)
     private static bool IsNode(ulong e) => IsInternal(e) && e > 4096;
 
-    private sealed record MapleLayout(ulong RootOffset, ulong DenseSlots, ulong RangePivots, ulong RangeSlots, ulong ArangePivots, ulong ArangeSlots)
+    internal sealed record MapleLayout(ulong RootOffset, ulong DenseSlots, ulong RangePivots, ulong RangeSlots, ulong ArangePivots, ulong ArangeSlots,
+        int DenseSlotCount, int RangePivotCount, int RangeSlotCount, int ArangePivotCount, int ArangeSlotCount,
+        long Dense, long Leaf64, long Range64, long Arange64)
     {
         public static MapleLayout For(KernelProgram p)
         {
-            ulong root = 8, dense = 8, rp = 8, rs = 128, ap = 8, asl = 80;
-            try
+            const string why = "walking a maple tree";
+            var mt = p.RequireType("struct maple_tree", why);
+            var r64 = p.RequireType("struct maple_range_64", why);
+            var a64 = p.RequireType("struct maple_arange_64", why);
+            var mn = p.RequireType("struct maple_node", why);
+            int Count(KType t, string spelling, string member)
             {
-                if (p.TryFindType("struct maple_tree") is { } mt) root = KernelObject.MemberOffset(mt, "ma_root");
-                if (p.TryFindType("struct maple_range_64") is { } r64) { rp = KernelObject.MemberOffset(r64, "pivot"); rs = KernelObject.MemberOffset(r64, "slot"); }
-                if (p.TryFindType("struct maple_arange_64") is { } a64) { ap = KernelObject.MemberOffset(a64, "pivot"); asl = KernelObject.MemberOffset(a64, "slot"); }
-                if (p.TryFindType("struct maple_node") is { } mn) dense = KernelObject.MemberOffset(mn, "slot");
+                ulong n = KernelLayout.RequireArrayLength(t, spelling, member, why);
+                if (n > 256) throw new KdumpException("KernelTypeInvalid", KdumpErrorKind.InvalidData, $"'{spelling}.{member}' has {n} elements; a maple node has far fewer.", $"{spelling}.{member}");
+                return (int)n;
             }
-            catch (KdumpException) { /* fall back to the 6.1 x86_64 layout */ }
-            return new MapleLayout(root, dense, rp, rs, ap, asl);
+            long Enumerator(string name)
+            {
+                if (p.TryFindEnumerator(name, out long v) && v is >= 0 and <= 15) return v;
+                throw new KdumpException("KernelTypeMissing", KdumpErrorKind.NotFound, $"The enumerator '{name}' of enum maple_type (needed for {why}) is not known to the type sources ({p.TypeSourceText}).", name);
+            }
+            return new MapleLayout(
+                KernelLayout.RequireOffset(mt, "struct maple_tree", "ma_root", why),
+                KernelLayout.RequireOffset(mn, "struct maple_node", "slot", why),
+                KernelLayout.RequireOffset(r64, "struct maple_range_64", "pivot", why), KernelLayout.RequireOffset(r64, "struct maple_range_64", "slot", why),
+                KernelLayout.RequireOffset(a64, "struct maple_arange_64", "pivot", why), KernelLayout.RequireOffset(a64, "struct maple_arange_64", "slot", why),
+                Count(mn, "struct maple_node", "slot"),
+                Count(r64, "struct maple_range_64", "pivot"), Count(r64, "struct maple_range_64", "slot"),
+                Count(a64, "struct maple_arange_64", "pivot"), Count(a64, "struct maple_arange_64", "slot"),
+                Enumerator("maple_dense"), Enumerator("maple_leaf_64"), Enumerator("maple_range_64"), Enumerator("maple_arange_64"));
         }
     }
 
@@ -186,17 +217,17 @@ public static class KernelWalkers
 
     /// <summary>
     /// xa_for_each over a struct xarray (or radix_tree_root: same layout) at <paramref name="xarray"/>: skips NULL,
-    /// sibling, retry and zero entries. xa_node offsets (shift, slots) come from the types when known.
+    /// sibling, retry and zero entries. xa_node offsets (shift, slots) and XA_CHUNK_SIZE come from the types.
     /// </summary>
     public static IEnumerable<XArrayEntry> XArrayForEach(this KernelProgram program, ulong xarray, int max = DefaultMax)
     {
-        ulong headOff = 8, shiftOff = 0, slotsOff = 40;
-        try
-        {
-            if (program.TryFindType("struct xarray") is { } xa) headOff = KernelObject.MemberOffset(xa, "xa_head");
-            if (program.TryFindType("struct xa_node") is { } xn) { shiftOff = KernelObject.MemberOffset(xn, "shift"); slotsOff = KernelObject.MemberOffset(xn, "slots"); }
-        }
-        catch (KdumpException) { }
+        const string why = "walking an xarray";
+        var xn = program.RequireType("struct xa_node", why);
+        ulong headOff = program.RequireOffset("struct xarray", "xa_head", why);
+        ulong shiftOff = KernelLayout.RequireOffset(xn, "struct xa_node", "shift", why), slotsOff = KernelLayout.RequireOffset(xn, "struct xa_node", "slots", why);
+        ulong chunk = KernelLayout.RequireArrayLength(xn, "struct xa_node", "slots", why); // XA_CHUNK_SIZE: 64, or 16 with CONFIG_BASE_SMALL
+        if (chunk is not (16 or 64)) throw new KdumpException("KernelTypeInvalid", KdumpErrorKind.InvalidData, $"struct xa_node.slots has {chunk} elements, not 16 or 64.", "struct xa_node.slots");
+        int chunkShift = System.Numerics.BitOperations.Log2(chunk);
         ulong head = program.ReadU64(xarray + headOff);
         if (head == 0) yield break;
         if (!IsNode(head))
@@ -214,10 +245,10 @@ public static class KernelWalkers
             if (!seen.Add(node)) throw new KdumpException("TreeCycle", KdumpErrorKind.InvalidData, $"The xarray at 0x{xarray:x} reaches node 0x{node:x} twice.", xarray);
             if (seen.Count > max) throw new KdumpException("TreeTooLarge", KdumpErrorKind.LimitExceeded, $"The xarray at 0x{xarray:x} has more than {max} nodes.", xarray);
             int shift = program.ReadU8(node + shiftOff);
-            if (shift > 63 || shift % 6 != 0) throw new KdumpException("TreeCorrupt", KdumpErrorKind.InvalidData, $"xa_node 0x{node:x} has shift {shift}.", xarray);
-            var slots = program.ReadKernel(node + slotsOff, 64 * 8);
+            if (shift > 63 || shift % chunkShift != 0) throw new KdumpException("TreeCorrupt", KdumpErrorKind.InvalidData, $"xa_node 0x{node:x} has shift {shift}.", xarray);
+            var slots = program.ReadKernel(node + slotsOff, (int)chunk * 8);
             var children = new List<(ulong, ulong)>();
-            for (int i = 0; i < 64; i++)
+            for (int i = 0; i < (int)chunk; i++)
             {
                 ulong v = BitConverter.ToUInt64(slots, i * 8);
                 if (v == 0) continue;

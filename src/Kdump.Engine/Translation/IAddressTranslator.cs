@@ -1,6 +1,9 @@
 namespace Kdump.Engine.Translation;
 
-/// <summary>Virtual-to-physical translation for one architecture. Asks a <see cref="PhysicalReader"/> for pages only.</summary>
+/// <summary>
+/// Virtual-to-physical translation for one architecture. Asks a <see cref="PhysicalReader"/> for pages only. Each
+/// architecture's implementation is created by its <see cref="Architectures.ArchitectureDescriptor"/>.
+/// </summary>
 public interface IAddressTranslator
 {
     /// <summary>"x86_64".</summary>
@@ -24,4 +27,13 @@ public interface IAddressTranslator
 
     /// <summary>Physical address of the kernel's top-level page table (0 when unknown).</summary>
     ulong KernelPageTableRoot { get; }
+
+    /// <summary>The base page size of the translation (4096 on x86_64; 4, 16 or 64 KiB on arm64).</summary>
+    int PageSize { get; }
+
+    /// <summary>True when the address lies in the kernel's half of the virtual address space (translated through the kernel's tables even when a task is given).</summary>
+    bool IsKernelAddress(ulong address);
+
+    /// <summary>Forgets cached translations (memory that can change: tests, live sources).</summary>
+    void ClearCache();
 }

@@ -33,6 +33,12 @@ public sealed class PageTableLevel
     /// <summary>The entry's flag bits.</summary>
     public X86PteFlags Flags { get; }
 
+    private readonly Func<PageTableLevel, string>? _describe;
+
+    /// <summary>An entry of another architecture: <paramref name="describeFlags"/> spells its flags (<see cref="Flags"/> is x86_64's reading).</summary>
+    public PageTableLevel(string name, ulong entryAddress, ulong entryValue, Func<PageTableLevel, string>? describeFlags)
+        : this(name, entryAddress, entryValue) => _describe = describeFlags;
+
     public PageTableLevel(string name, ulong entryAddress, ulong entryValue)
     {
         Name = name;
@@ -46,6 +52,7 @@ public sealed class PageTableLevel
     {
         get
         {
+            if (_describe is not null) return _describe(this);
             // Not present and not PROT_NONE: the bits are a swap (or migration) entry, not flags.
             if ((Flags & (X86PteFlags.Present | X86PteFlags.Global)) == 0 && EntryValue != 0) return "(swap entry)";
             var parts = new List<string>();

@@ -27,6 +27,12 @@ public sealed partial class X86_64Translator : IAddressTranslator
     private readonly TranslationCache _cache = new();
 
     public string Architecture => "x86_64";
+    /// <summary>x86_64's base page: 4 KiB (PAGE_SHIFT 12), the granule of every page-table level.</summary>
+    public const int BasePageShift = 12;
+    public const int BasePageSize = 1 << BasePageShift;
+    public int PageSize => BasePageSize;
+    /// <summary>Kernel addresses are the upper canonical half (bit 63 set).</summary>
+    public bool IsKernelAddress(ulong address) => (address >> 63) != 0;
     /// <summary>4 or 5.</summary>
     public int PagingLevels { get; }
     public ulong KernelOffset { get; }

@@ -6,8 +6,8 @@ public sealed partial class X86_64Translator
 {
     private static readonly string[] Names5 = { "PGD", "P4D", "PUD", "PMD", "PTE" };
     private static readonly string[] Names4 = { "PGD", "PUD", "PMD", "PTE" };
-    private static readonly int[] Shifts5 = { 48, 39, 30, 21, 12 };
-    private static readonly int[] Shifts4 = { 39, 30, 21, 12 };
+    private static readonly int[] Shifts5 = { 48, 39, 30, 21, BasePageShift };
+    private static readonly int[] Shifts4 = { 39, 30, 21, BasePageShift };
 
     public AddressTranslation Translate(ulong address, AddressSpace space)
     {
@@ -55,7 +55,7 @@ public sealed partial class X86_64Translator
                     {
                         VirtualAddress = address, AddressSpace = space, PageTableRoot = root, Levels = levels,
                         Status = TranslationStatus.Swapped, SwapType = type, SwapOffset = offset,
-                        PageSize = name == "PTE" ? 4096UL : pageSize,
+                        PageSize = name == "PTE" ? BasePageSize : pageSize,
                     };
                 }
                 return Result(address, space, root, levels, TranslationStatus.NotMapped);
@@ -84,7 +84,7 @@ public sealed partial class X86_64Translator
             _ => ("PageTableUnreadable", KdumpErrorKind.ReadError, "could not be read"),
         };
         return new AddressTranslationException(id, kind,
-            $"Cannot translate {space} address 0x{va:x}: the {level} table page at physical 0x{entryAddr & ~0xfffUL:x} {why}.", va, space, levels.ToArray());
+            $"Cannot translate {space} address 0x{va:x}: the {level} table page at physical 0x{entryAddr & ~(ulong)(BasePageSize - 1):x} {why}.", va, space, levels.ToArray());
     }
 
     public bool TryToPhysical(ulong address, AddressSpace space, out ulong physical)
@@ -175,10 +175,12 @@ public sealed partial class X86_64Translator
     }
 }
 
-/// <summary>A bounded cache of recent virtual-page → physical-page translations (per page-table root).</summary>
+/// <summary>A bounded cache of recent virtual-page → physical-page translations (per page-table root), in x86_64 base pages.</summary>
 internal sealed class TranslationCache
 {
     private const int Max = 8192;
+    private const int Shift = X86_64Translator.BasePageShift;
+    private const ulong OffsetMask = (1UL << Shift) - 1;
     private readonly Dictionary<(ulong Root, ulong Page), ulong> _map = new();
     private readonly object _lock = new();
 
@@ -186,7 +188,7 @@ internal sealed class TranslationCache
     {
         lock (_lock)
         {
-            if (_map.TryGetValue((root, va >> 12), out var p)) { pa = p + (va & 0xfff); return true; }
+            if (_map.TryGetValue((root, va >> Shift), out var p)) { pa = p + (va & OffsetMask); return true; }
         }
         pa = 0;
         return false;
@@ -199,7 +201,7 @@ internal sealed class TranslationCache
         lock (_lock)
         {
             if (_map.Count >= Max) _map.Clear();
-            _map[(root, va >> 12)] = pa & ~0xfffUL;
+            _map[(root, va >> Shift)] = pa & ~OffsetMask;
         }
     }
 }

@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using Kdump.Engine;
 using Kdump.Engine.Linux.Mm;
-using Kdump.Engine.Linux.Swap;
 using Kdump.Engine.Linux.Tasks;
 using Kdump.Engine.Model;
 using Kdump.Engine.Program;
@@ -51,55 +50,45 @@ public sealed class ConvertCrashAddressCommand : VmcoreCommandBase
     [Parameter(Mandatory = true, ParameterSetName = PhysicalSet)]
     public SwitchParameter Physical { get; set; }
 
-    // Per-invocation caches: a pipeline of many addresses for one task reads its areas and the swap table once.
-    private readonly Dictionary<ulong, IReadOnlyList<CrashVmArea>?> _areas = new();
-    private Dictionary<int, string>? _swapDevices;
-    private Vmcore? _swapDevicesOf;
+    // Per-invocation lookup (remembers each task's areas and the swap table across a pipeline of addresses).
+    private AddressLookup? _lookup;
+    private KernelProgram? _lookupOf;
 
     protected override void ProcessRecord()
     {
         var v = ResolveVmcore();
         KernelProgram? k = null;
         if (!TryEngine(() => k = v.Kernel, v)) return;
-        var tr = k!.Translator;
+        if (_lookup is null || !ReferenceEquals(_lookupOf, k))
+        {
+            _lookup = new AddressLookup(k!, WriteWarning, WriteVerbose, Cancellation);
+            _lookupOf = k;
+        }
+        var lookup = _lookup;
         switch (ParameterSetName)
         {
             case PhysicalSet:
                 foreach (var a in Address)
                 {
                     Cancellation.ThrowIfCancellationRequested();
-                    TryEngine(() => WriteObject(new AddressTranslation
-                    {
-                        VirtualAddress = tr.PhysicalToKernelVirtual(a), PhysicalAddress = a, AddressSpace = AddressSpace.KernelVirtual,
-                        PageSize = (ulong)v.PageSize, Status = TranslationStatus.Mapped,
-                    }), a);
+                    TryEngine(() => WriteObject(lookup.PhysicalToVirtual(a)), a);
                 }
                 return;
             case UserSet:
-                ulong root = Pgd;
-                if (IsKernelHalf(root) && !TryEngine(() => root = tr.ToPhysical(Pgd, AddressSpace.KernelVirtual), Pgd)) return;
-                TranslateAll(v, k, AddressSpace.UserVirtual(root), null);
+                AddressSpace user = default;
+                if (!TryEngine(() => user = lookup.UserSpace(Pgd), Pgd)) return;
+                TranslateAll(lookup, user, null);
                 return;
             case TaskSet:
                 foreach (var task in SelectTasks(v))
                 {
-                    if (task.Mm == 0)
-                    {
-                        WriteKdumpError(new KdumpException("TaskHasNoMm", KdumpErrorKind.InvalidArgument,
-                            $"Task {task.Pid} (0x{task.Task:x}, {task.DisplayCommand}) is a kernel thread with no mm: it has no user address space. Kernel addresses need no -Pid.", task.Task), task.Task);
-                        continue;
-                    }
-                    ulong pgdPhys = 0;
-                    if (!TryEngine(() =>
-                        {
-                            ulong pgd = k.Object(task.Mm, "struct mm_struct")["pgd"].ReadPointer();
-                            pgdPhys = tr.ToPhysical(pgd, AddressSpace.KernelVirtual);
-                        }, task.Task)) continue;
-                    TranslateAll(v, k, AddressSpace.UserVirtual(pgdPhys), task);
+                    AddressSpace space = default;
+                    if (!TryEngine(() => space = lookup.UserSpaceOf(task), task.Task)) continue;
+                    TranslateAll(lookup, space, task);
                 }
                 return;
             default:
-                TranslateAll(v, k, AddressSpace.KernelVirtual, null);
+                TranslateAll(lookup, AddressSpace.KernelVirtual, null);
                 return;
         }
     }
@@ -120,59 +109,12 @@ public sealed class ConvertCrashAddressCommand : VmcoreCommandBase
         return byTask ? tasks : tasks.Take(1);
     }
 
-    private void TranslateAll(Vmcore v, KernelProgram k, AddressSpace userOrKernel, CrashProcess? task)
+    private void TranslateAll(AddressLookup lookup, AddressSpace space, CrashProcess? task)
     {
         foreach (var a in Address)
         {
             Cancellation.ThrowIfCancellationRequested();
-            // With a task, kernel addresses use the kernel's tables; an explicit -Pgd is used as given for every address.
-            var space = task is not null && IsKernelHalf(a) ? AddressSpace.KernelVirtual : userOrKernel;
-            TryEngine(() =>
-            {
-                var t = k.Translator.Translate(a, space);
-                string? device = t.Status == TranslationStatus.Swapped && t.SwapType is { } st && space.Kind == AddressSpaceKind.UserVirtual ? SwapDevice(v, k, (int)st) : null;
-                CrashVmArea? vma = task is not null && space.Kind == AddressSpaceKind.UserVirtual ? AreaOf(k, task, a) : null;
-                WriteObject(device is null && task is null ? t : t.WithContext(task?.Pid, task?.Task, vma, device));
-            }, a);
+            TryEngine(() => WriteObject(lookup.Translate(a, space, task)), a);
         }
-    }
-
-    /// <summary>Kernel addresses (upper canonical half) are translated through the kernel's tables even with a task.</summary>
-    private static bool IsKernelHalf(ulong address) => (address >> 63) != 0;
-
-    private CrashVmArea? AreaOf(KernelProgram k, CrashProcess task, ulong address)
-    {
-        if (!_areas.TryGetValue(task.Task, out var list))
-        {
-            try { list = TaskVm.Read(k, task, Cancellation).Areas; }
-            catch (KdumpException ex)
-            {
-                WriteWarning($"The memory areas of task {task.Pid} cannot be read, so results carry no Vma: {ex.Message}");
-                list = null;
-            }
-            _areas[task.Task] = list;
-        }
-        if (list is null) return null;
-        foreach (var area in list) if (address >= area.Start && address < area.End) return area;
-        return null;
-    }
-
-    private string? SwapDevice(Vmcore v, KernelProgram k, int type)
-    {
-        if (_swapDevices is null || !ReferenceEquals(_swapDevicesOf, v))
-        {
-            _swapDevicesOf = v;
-            _swapDevices = new Dictionary<int, string>();
-            try
-            {
-                foreach (var s in new SwapReader(k).Enumerate(ex => WriteVerbose(ex.Message)))
-                    _swapDevices[s.Index] = s.FileName;
-            }
-            catch (KdumpException ex)
-            {
-                WriteWarning($"The swap areas cannot be read, so swapped pages carry no SwapDevice: {ex.Message}");
-            }
-        }
-        return _swapDevices.TryGetValue(type, out var name) && name.Length > 0 ? name : null;
     }
 }

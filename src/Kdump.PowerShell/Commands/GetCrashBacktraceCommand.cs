@@ -37,9 +37,9 @@ public sealed class GetCrashBacktraceCommand : VmcoreCommandBase
         var v = ResolveVmcore();
         KernelProgram? k = null;
         if (!TryEngine(() => k = v.Kernel, v)) return;
-        Backtracer? bt = null;
+        IKernelBacktracer? bt = null;
         int? panicCpu = null;
-        if (!TryEngine(() => { bt = new Backtracer(k!, v); panicCpu = BacktraceTargets.PanicCpu(k!, v.PanicCpu); foreach (var n in bt.Notes) WriteVerbose(n); }, v)) return;
+        if (!TryEngine(() => { bt = Backtracers.For(k!, v); panicCpu = BacktraceTargets.PanicCpu(k!, v.PanicCpu); foreach (var n in bt.Notes) WriteVerbose(n); }, v)) return;
 
         TaskTable? table = null;
         if (!TryEngine(() => table = TaskTable.Get(k!, v, panicCpu, Cancellation), v)) return;

@@ -12,12 +12,13 @@ public class KernelProgramTests
     internal const ulong Pob = 0xffff888000000000UL;
     internal static ulong Va(ulong pa) => Pob + pa;
 
-    internal static (KernelProgram, FakePhysicalMemory) World()
+    internal static (KernelProgram, FakePhysicalMemory) World(ContainerTypes.Layout? layout = null)
     {
         var mem = new FakePhysicalMemory();
         var p = new KernelProgram(mem, null, translatorOptions: new X86_64TranslatorOptions { PageOffsetBase = Pob });
         var (blob, _) = BtfTests.Sample();
         p.AddTypeFinder(new BtfTypeFinder(blob, "sample BTF"));
+        p.AddTypeFinder(new BtfTypeFinder(ContainerTypes.Btf(layout), "container BTF"), first: false);
         return (p, mem);
     }
 
@@ -144,6 +145,79 @@ public class KernelProgramTests
         mem.WriteU64(root + 136, Va(root) | (2UL << 3) | 2);
         p.InvalidateCaches();
         Assert.Equal("TreeCycle", Assert.Throws<KdumpException>(() => p.MapleTreeForEach(Va(tree)).ToList()).ErrorId);
+    }
+
+    [Fact]
+    public void RbtreeFollowsTheTypesNotTheSixOneLayout()
+    {
+        // a layout where rb_left comes before rb_right: the walk must read the offsets from struct rb_node
+        var (p, mem) = World(new ContainerTypes.Layout { RbLeft = 8, RbRight = 16 });
+        mem.WriteU64(0x4000, Va(0x6000));
+        mem.WriteU64(0x6000 + 8, Va(0x5000)); mem.WriteU64(0x6000 + 16, Va(0x7000));
+        Assert.Equal(new[] { Va(0x5000), Va(0x6000), Va(0x7000) }, p.RbTreeInOrder(Va(0x4000)).ToArray());
+    }
+
+    [Theory]
+    [InlineData("rb_node", "struct rb_root")]
+    [InlineData("maple_tree", "struct maple_tree")]
+    [InlineData("xarray", "struct xa_node")]
+    public void MissingContainerTypeIsNamed(string omit, string named)
+    {
+        var (p, _) = World(new ContainerTypes.Layout { Omit = omit });
+        var ex = Assert.Throws<KdumpException>(() => omit switch
+        {
+            "rb_node" => p.RbTreeInOrder(Va(0x4000)).ToList().Count,
+            "maple_tree" => p.MapleTreeForEach(Va(0x1000)).ToList().Count,
+            _ => p.XArrayForEach(Va(0x1000)).ToList().Count,
+        });
+        Assert.Equal("KernelTypeMissing", ex.ErrorId);
+        Assert.Equal(named, ex.Target);
+        Assert.Contains(named, ex.Message);
+    }
+
+    [Fact]
+    public void MapleTreeFollowsTheTypes()
+    {
+        // maple_tree.ma_root at 16, other enum maple_type numbers, 7 pivots / 8 slots per range node
+        var l = new ContainerTypes.Layout { MaRoot = 16, RangePivots = 7, MapleTypes = (5, 6, 7, 8) };
+        var (p, mem) = World(l);
+        ulong tree = 0x1000, root = 0x100000, leaf = 0x100100;
+        ulong slotOff = 8 + 7 * 8;
+        mem.WriteU64(tree + 16, Va(root) | (7UL << 3) | 2);          // maple_range_64 (7)
+        mem.WriteU64(root + 8, ulong.MaxValue);
+        mem.WriteU64(root + slotOff, Va(leaf) | (6UL << 3) | 2);     // leaf_64 (6)
+        mem.WriteU64(leaf + 8, 0xfff); mem.WriteU64(leaf + 16, ulong.MaxValue);
+        mem.WriteU64(leaf + slotOff + 8, Va(0x9000));
+        Assert.Equal(new[] { new KernelWalkers.MapleEntry(0x1000, ulong.MaxValue, Va(0x9000)) }, p.MapleTreeForEach(Va(tree)).ToArray());
+    }
+
+    [Theory]
+    [InlineData("PAGESIZE=16384\n", 16384)]
+    [InlineData("PAGESIZE=4096\n", 4096)]
+    [InlineData("PAGESIZE=1000\n", 4096)]   // not a power of two: the translator's base page
+    [InlineData("OSRELEASE=6.1.0\n", 4096)] // no PAGESIZE: the translator's base page
+    public void PageSizeComesFromVmcoreInfoElseTheTranslator(string vmcoreInfo, int expected)
+    {
+        var p = new KernelProgram(new FakePhysicalMemory(), new VmcoreInfo(vmcoreInfo, "t"), translatorOptions: new X86_64TranslatorOptions { PageOffsetBase = Pob });
+        Assert.Equal(expected, p.PageSize);
+    }
+
+    [Fact]
+    public void CommLengthIsTheArraySizeInTheTypes()
+    {
+        var (p, _) = World();
+        Assert.Equal(16, Kdump.Engine.Linux.Tasks.TaskLayout.CommLengthOf(p.FindType("struct task_struct")));
+        // a kernel whose comm were 24 bytes: read from the type, not assumed
+        var b = new BtfBuilder();
+        int ch = b.Int("char", 1, signed: true, isChar: true);
+        int i32 = b.Int("int", 4, signed: true);
+        b.Struct("task_struct", 32, ("pid", i32, 0, 0), ("comm", b.Array(ch, i32, 24), 32, 0));
+        b.Struct("other_task", 16, ("pid", i32, 0, 0), ("comm", b.Ptr(ch), 64, 0));
+        var f = new BtfTypeFinder(b.Build(), "t");
+        Assert.Equal(24, Kdump.Engine.Linux.Tasks.TaskLayout.CommLengthOf(f.FindType(TypeKind.Struct, "task_struct")!));
+        var ex = Assert.Throws<KdumpException>(() => Kdump.Engine.Linux.Tasks.TaskLayout.CommLengthOf(f.FindType(TypeKind.Struct, "other_task")!));
+        Assert.Equal("KernelTypeMissing", ex.ErrorId);
+        Assert.Equal("struct task_struct.comm", ex.Target);
     }
 
     [Fact]

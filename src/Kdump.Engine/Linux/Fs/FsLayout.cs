@@ -13,30 +13,24 @@ internal sealed class FsLayout
     public readonly ulong MountMnt, MountParent, MountMountpoint, VfsRoot, VfsSb;
     public readonly ulong InodeMode, InodeIno, InodeSb, SbMagic, SbType, FsTypeName;
     public readonly ulong FilesFdt, FdtMaxFds, FdtFd, FsRoot, FsPwd;
+    /// <summary>struct path: mnt and dentry.</summary>
+    public readonly ulong PathMnt, PathDentry;
     public readonly ulong? SocketSk, SockProt, ProtoName;
 
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<KernelProgram, FsLayout> s_cache = new();
-
-    public static FsLayout For(KernelProgram p)
-    {
-        lock (s_cache)
-        {
-            if (!s_cache.TryGetValue(p, out var l)) { l = new FsLayout(p); s_cache.AddOrUpdate(p, l); }
-            return l;
-        }
-    }
+    /// <summary>The program's VFS layout (read once, kept in <see cref="KernelProgram.Caches"/>).</summary>
+    public static FsLayout For(KernelProgram p) => p.Caches.FsLayout.GetOrCreate(() => new FsLayout(p));
 
     private FsLayout(KernelProgram p)
     {
-        var file = p.FindType("struct file"); var dentry = p.FindType("struct dentry"); var qstr = p.FindType("struct qstr");
-        var mount = p.FindType("struct mount"); var vfs = p.FindType("struct vfsmount"); var inode = p.FindType("struct inode");
-        var sb = p.FindType("struct super_block"); var files = p.FindType("struct files_struct"); var fdt = p.FindType("struct fdtable");
-        var fs = p.FindType("struct fs_struct"); var fst = p.FindType("struct file_system_type");
+        var file = p.RequireType("struct file", Why); var dentry = p.RequireType("struct dentry", Why); var qstr = p.RequireType("struct qstr", Why);
+        var mount = p.RequireType("struct mount", Why); var vfs = p.RequireType("struct vfsmount", Why); var inode = p.RequireType("struct inode", Why);
+        var sb = p.RequireType("struct super_block", Why); var files = p.RequireType("struct files_struct", Why); var fdt = p.RequireType("struct fdtable", Why);
+        var fs = p.RequireType("struct fs_struct", Why); var fst = p.RequireType("struct file_system_type", Why);
         FilePath = Off(file, "f_path"); FileInode = Off(file, "f_inode"); FilePos = Off(file, "f_pos"); FileFlags = Off(file, "f_flags");
         FileMode = Off(file, "f_mode"); FilePrivate = Off(file, "private_data");
         DentryParent = Off(dentry, "d_parent"); DentryName = Off(dentry, "d_name"); DentryInode = Off(dentry, "d_inode");
-        try { DentryHashPprev = Off(dentry, "d_hash") + 8; } catch (KdumpException) { DentryHashPprev = null; }
-        try { DentryOp = Off(dentry, "d_op"); DopDname = Off(p.FindType("struct dentry_operations"), "d_dname"); } catch (KdumpException) { DentryOp = DopDname = null; }
+        try { DentryHashPprev = Off(dentry, "d_hash") + Off(p.RequireType("struct hlist_bl_node", Why), "pprev"); } catch (KdumpException) { DentryHashPprev = null; }
+        try { DentryOp = Off(dentry, "d_op"); DopDname = Off(p.RequireType("struct dentry_operations", Why), "d_dname"); } catch (KdumpException) { DentryOp = DopDname = null; }
         QstrName = Off(qstr, "name"); QstrLen = Off(qstr, "len");
         MountMnt = Off(mount, "mnt"); MountParent = Off(mount, "mnt_parent"); MountMountpoint = Off(mount, "mnt_mountpoint");
         VfsRoot = Off(vfs, "mnt_root"); VfsSb = Off(vfs, "mnt_sb");
@@ -44,14 +38,18 @@ internal sealed class FsLayout
         SbMagic = Off(sb, "s_magic"); SbType = Off(sb, "s_type"); FsTypeName = Off(fst, "name");
         FilesFdt = Off(files, "fdt"); FdtMaxFds = Off(fdt, "max_fds"); FdtFd = Off(fdt, "fd");
         FsRoot = Off(fs, "root"); FsPwd = Off(fs, "pwd");
+        var path = p.RequireType("struct path", "file and directory paths");
+        PathMnt = KernelLayout.RequireOffset(path, "struct path", "mnt", "file and directory paths");
+        PathDentry = KernelLayout.RequireOffset(path, "struct path", "dentry", "file and directory paths");
         try
         {
-            SocketSk = Off(p.FindType("struct socket"), "sk");
-            SockProt = Off(p.FindType("struct sock"), "__sk_common.skc_prot");
-            ProtoName = Off(p.FindType("struct proto"), "name");
+            SocketSk = Off(p.RequireType("struct socket", Why), "sk");
+            SockProt = Off(p.RequireType("struct sock", Why), "__sk_common.skc_prot");
+            ProtoName = Off(p.RequireType("struct proto", Why), "name");
         }
         catch (KdumpException) { SocketSk = SockProt = ProtoName = null; }
     }
 
-    private static ulong Off(KType t, string member) => KernelObject.MemberOffset(t, member);
+    private const string Why = "open files and paths";
+    private static ulong Off(KType t, string member) => KernelLayout.RequireOffset(t, t.DisplayName, member, Why);
 }

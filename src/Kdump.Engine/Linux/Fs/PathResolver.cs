@@ -27,7 +27,8 @@ public sealed class PathResolver
 
     public PathResolver(KernelProgram program) { _p = program; Layout = FsLayout.For(program); }
 
-    public VfsPath ReadPath(ulong structPathAddress) => new(_p.ReadU64(structPathAddress), _p.ReadU64(structPathAddress + 8));
+    /// <summary>A struct path (mnt, dentry) at <paramref name="structPathAddress"/>, with the offsets from the types.</summary>
+    public VfsPath ReadPath(ulong structPathAddress) => new(_p.ReadU64(structPathAddress + Layout.PathMnt), _p.ReadU64(structPathAddress + Layout.PathDentry));
 
     /// <summary>The dentry's own name (d_name).</summary>
     public string DentryName(ulong dentry)

@@ -37,7 +37,7 @@ public sealed partial class MemoryInfoReader
         _cancel = cancellation;
     }
 
-    private int PageSize => _p.VmcoreInfo?.PageSize is int ps and > 0 ? ps : 4096;
+    private int PageSize => _p.PageSize;
 
     public MemoryInfoFigures Read()
     {

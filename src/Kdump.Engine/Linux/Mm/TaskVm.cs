@@ -61,7 +61,7 @@ public static class TaskVm
             if (fs != 0) root = resolver.ReadPath(fs + resolver.Layout.FsRoot);
         }
         catch (KdumpException) { /* paths then run to the top of the mount tree */ }
-        ulong page = (ulong)(p.VmcoreInfo?.PageSize ?? 4096);
+        ulong page = (ulong)p.PageSize;
         var list = new List<CrashVmArea>(areas.Count);
         var fileOff = resolver.Layout.FilePath;
         foreach (var vma in areas)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Kdump.Engine.Model;
 using Kdump.Engine.Program;
 using Kdump.Engine.Types;
@@ -8,8 +7,8 @@ namespace Kdump.Engine.Linux.Modules;
 /// <summary>
 /// Walks the kernel's <c>modules</c> list of struct module. The layout comes from the type finder: before 6.4 a
 /// module has core_layout/init_layout (struct module_layout: base, size, text_size ...); from 6.4 on an array
-/// mem[MOD_MEM_NUM_TYPES] of struct module_memory indexed by enum mod_mem_type. Results are cached per program
-/// (a dump does not change).
+/// mem[MOD_MEM_NUM_TYPES] of struct module_memory indexed by enum mod_mem_type. Results are kept in the program's
+/// <see cref="KernelProgram.Caches"/> (a dump does not change).
 /// </summary>
 public static class ModuleReader
 {
@@ -18,24 +17,21 @@ public static class ModuleReader
     /// <summary>Hard limit on one module region (the module area is 1 GiB on x86_64).</summary>
     public const ulong MaxRegionSize = 1UL << 30;
 
-    private sealed class Cache { public IReadOnlyList<LoadedModule>? Modules; public IReadOnlyList<string> Warnings = Array.Empty<string>(); }
-    private static readonly ConditionalWeakTable<KernelProgram, Cache> s_cache = new();
+    /// <summary>The module list as read once per program (kept in <see cref="KernelProgram.Caches"/>).</summary>
+    internal sealed record ModuleList(IReadOnlyList<LoadedModule> Modules, IReadOnlyList<string> Warnings);
 
     /// <summary>The loaded modules in list order (most recently loaded first), with problems met while reading.</summary>
     public static IReadOnlyList<LoadedModule> Read(KernelProgram program, out IReadOnlyList<string> warnings)
     {
-        var c = s_cache.GetValue(program, _ => new Cache());
-        lock (c)
+        ArgumentNullException.ThrowIfNull(program);
+        var list = program.Caches.Modules.GetOrCreate(() =>
         {
-            if (c.Modules is null)
-            {
-                var w = new List<string>();
-                c.Modules = ReadUncached(program, w);
-                c.Warnings = w;
-            }
-            warnings = c.Warnings;
-            return c.Modules;
-        }
+            var w = new List<string>();
+            var m = ReadUncached(program, w);
+            return new ModuleList(m, w);
+        });
+        warnings = list.Warnings;
+        return list.Modules;
     }
 
     /// <summary>The module whose regions contain <paramref name="address"/>, else null.</summary>

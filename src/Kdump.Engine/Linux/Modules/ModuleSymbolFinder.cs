@@ -19,47 +19,41 @@ public sealed class ModuleSymbolFinder : ISymbolFinder
     private const int ElfSymSize = 24;
 
     private readonly KernelProgram _program;
-    private readonly object _lock = new();
-    private volatile List<(LoadedModule Module, SymbolTable Table)>? _tables;
-    [ThreadStatic] private static bool t_loading;
-    private readonly List<string> _warnings = new();
+    private int _loadingThread = -1; // the thread reading the module list: its own symbol lookups get no module answers
+
+    /// <summary>The module symbol tables as loaded once per program (kept in <see cref="KernelProgram.Caches"/>).</summary>
+    internal sealed record Loaded(List<(LoadedModule Module, SymbolTable Table)> Tables, IReadOnlyList<string> Warnings);
 
     public ModuleSymbolFinder(KernelProgram program) => _program = program ?? throw new ArgumentNullException(nameof(program));
 
     public string Source => "module kallsyms in the dump";
     public int Count => Tables.Sum(t => t.Table.Count);
     /// <summary>Problems met while reading module symbol tables.</summary>
-    public IReadOnlyList<string> Warnings { get { _ = Tables; lock (_lock) return _warnings.ToArray(); } }
+    public IReadOnlyList<string> Warnings => Volatile.Read(ref _loadingThread) == Environment.CurrentManagedThreadId ? Array.Empty<string>() : Load().Warnings;
 
     private List<(LoadedModule Module, SymbolTable Table)> Tables
-    {
-        get
-        {
-            if (_tables is { } t) return t;
-            if (t_loading) return new();
-            lock (_lock)
-            {
-                if (_tables is not null) return _tables;
-                t_loading = true;
-                try { _tables = Load(); }
-                finally { t_loading = false; }
-                return _tables;
-            }
-        }
-    }
+        => Volatile.Read(ref _loadingThread) == Environment.CurrentManagedThreadId ? new() : Load().Tables;
 
-    private List<(LoadedModule, SymbolTable)> Load()
+    private Loaded Load() => _program.Caches.ModuleSymbols.GetOrCreate(() =>
+    {
+        Volatile.Write(ref _loadingThread, Environment.CurrentManagedThreadId);
+        try { return LoadUncached(); }
+        finally { Volatile.Write(ref _loadingThread, -1); }
+    });
+
+    private Loaded LoadUncached()
     {
         var result = new List<(LoadedModule, SymbolTable)>();
+        var warnings = new List<string>();
         IReadOnlyList<LoadedModule> modules;
-        try { modules = ModuleReader.Read(_program, out var w); _warnings.AddRange(w); }
-        catch (KdumpException ex) { _warnings.Add($"modules: {ex.Message}"); return result; }
+        try { modules = ModuleReader.Read(_program, out var w); warnings.AddRange(w); }
+        catch (KdumpException ex) { warnings.Add($"modules: {ex.Message}"); return new Loaded(result, warnings); }
         foreach (var m in modules)
         {
             try { result.Add((m, BuildTable(_program, m))); }
-            catch (KdumpException ex) { _warnings.Add($"module '{m.Name}': symbol table unreadable: {ex.Message}"); }
+            catch (KdumpException ex) { warnings.Add($"module '{m.Name}': symbol table unreadable: {ex.Message}"); }
         }
-        return result;
+        return new Loaded(result, warnings);
     }
 
     /// <summary>Builds one module's symbol table from its kallsyms arrays.</summary>
@@ -111,7 +105,8 @@ public sealed class ModuleSymbolFinder : ISymbolFinder
         int done = 0;
         while (done < length)
         {
-            int n = Math.Min(4096 - (int)((address + (ulong)done) & 4095), length - done);
+            int page = p.PageSize;
+            int n = Math.Min(page - (int)((address + (ulong)done) & (ulong)(page - 1)), length - done);
             try { p.ReadKernel(address + (ulong)done, buf.AsSpan(done, n)); }
             catch (KdumpException) { break; }
             done += n;

@@ -10,6 +10,8 @@ namespace Kdump.Engine.Linux.Printk;
 /// </summary>
 internal sealed class GuardedBuffer
 {
+    // The granule faults are recorded in: not the kernel's page size but no larger than any Linux page, so a fault
+    // never hides bytes that could be read (on 16/64 KiB-page kernels a faulted page is simply several granules).
     private const int PageSize = 4096;
     private const int ChunkSize = 1 << 16;
 

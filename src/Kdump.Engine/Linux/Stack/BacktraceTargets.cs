@@ -1,3 +1,4 @@
+using Kdump.Engine.Linux.Tasks;
 using Kdump.Engine.Program;
 
 namespace Kdump.Engine.Linux.Stack;
@@ -48,7 +49,7 @@ public static class BacktraceTargets
     {
         var t = p.Object(task, "struct task_struct");
         int pid = t.ReadField<int>("pid");
-        string comm = t.Member("comm").ReadString(16);
+        string comm = t.Member("comm").ReadString(TaskLayout.CommLengthOf(t.Type));
         int cpu = t.HasMember("cpu") ? t.ReadField<int>("cpu") : t.TryReadField<int>("thread_info.cpu", out var c) ? c : 0;
         bool active = false;
         int n = CpuCount(p);

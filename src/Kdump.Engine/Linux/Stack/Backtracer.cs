@@ -16,7 +16,7 @@ public readonly record struct BacktraceTarget(ulong Task, int Pid, string Comman
 /// (frame pointers where there is no ORC data) and are named through the program's symbol finders (kernel and
 /// module kallsyms).
 /// </summary>
-public sealed class Backtracer
+public sealed class Backtracer : IKernelBacktracer
 {
     private readonly KernelProgram _p;
     private readonly Vmcore? _vmcore;

@@ -45,7 +45,8 @@ public static class KernelStacks
             if (p.FindSymbol("hardirq_stack_ptr") is not null) top = p.PerCpu("hardirq_stack_ptr", cpu).ReadPointer();
             else if (p.FindSymbol("pcpu_hot") is not null) top = p.PerCpu("pcpu_hot", cpu).Member("hardirq_stack_ptr").ReadPointer();
             // hardirq_stack_ptr points at the last word of the stack (where the previous stack pointer is saved).
-            if (top != 0) { ulong end = (top + 8 + 4095) & ~4095UL; list.Add(new StackRange(end - IrqStackSize, end, "IRQ")); }
+            ulong pageMask = (ulong)p.PageSize - 1;
+            if (top != 0) { ulong end = (top + 8 + pageMask) & ~pageMask; list.Add(new StackRange(end - IrqStackSize, end, "IRQ")); }
         }
         catch (KdumpException ex) { warnings.Add($"CPU {cpu}: IRQ stack unknown: {ex.Message}"); }
         try

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Kdump.Engine.Linux.Modules;
 using Kdump.Engine.Program;
 using Kdump.Engine.Types;
@@ -9,12 +8,10 @@ namespace Kdump.Engine.Linux.Stack;
 /// The dump's own unwind information: the kernel image's ORC tables (__start_orc_unwind_ip .. __stop_orc_unwind_ip,
 /// __start_orc_unwind, found through kallsyms) and each module's (mod->arch.orc_unwind_ip / orc_unwind / num_orcs).
 /// The entry format is taken from the type finder (struct orc_entry's bitfields), else the .orc_header hash (≥ 6.4),
-/// else the kernel release. No debuginfo is needed. One instance per program (cached); tables load on first use.
+/// else the kernel release. No debuginfo is needed. One instance per program (in its caches); tables load on first use.
 /// </summary>
 public sealed class KernelUnwindInfo : IUnwindInfo
 {
-    private static readonly ConditionalWeakTable<KernelProgram, KernelUnwindInfo> s_cache = new();
-
     // SHA-1 of the orc_types.h definitions as scripts/orc_hash.sh makes them (.orc_header, ≥ 6.4 and 6.3.10+).
     private static readonly byte[] s_hash64 = { 0xfe, 0x5d, 0x32, 0xbf, 0x58, 0x1b, 0xd6, 0x3b, 0x2c, 0xa9, 0xa5, 0xc6, 0x5b, 0xa5, 0xa6, 0x25, 0xea, 0xb3, 0xfe, 0x24 };
     private static readonly byte[] s_hash63 = { 0xdb, 0x84, 0xae, 0xd4, 0x10, 0x3b, 0x31, 0xdd, 0x51, 0xe0, 0x17, 0xf8, 0xf7, 0x97, 0x83, 0xca, 0x98, 0x5c, 0x2c, 0x51 };
@@ -30,7 +27,8 @@ public sealed class KernelUnwindInfo : IUnwindInfo
 
     private KernelUnwindInfo(KernelProgram p) => _p = p;
 
-    public static KernelUnwindInfo For(KernelProgram program) => s_cache.GetValue(program, p => new KernelUnwindInfo(p));
+    /// <summary>The program's unwind information (one per program, kept in <see cref="KernelProgram.Caches"/>).</summary>
+    public static KernelUnwindInfo For(KernelProgram program) => program.Caches.UnwindInfo.GetOrCreate(() => new KernelUnwindInfo(program));
 
     /// <summary>Problems met while loading tables (shown by Get-CrashBacktrace -Verbose).</summary>
     public IReadOnlyList<string> Notes { get { EnsureLoaded(); lock (_lock) return _notes.ToArray(); } }

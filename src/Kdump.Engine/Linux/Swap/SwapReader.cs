@@ -50,7 +50,7 @@ public sealed class SwapReader
         var addrs = SwapInfoAddresses();
         long used = _p.TryFindEnumerator("SWP_USED", out var u) ? u : 1;
         long writeOk = _p.TryFindEnumerator("SWP_WRITEOK", out var w) ? w : 2;
-        int pageSize = _p.VmcoreInfo?.PageSize is int ps and > 0 ? ps : 4096;
+        int pageSize = _p.PageSize;
         PathResolver? paths = null;
         for (int i = 0; i < addrs.Count; i++)
         {

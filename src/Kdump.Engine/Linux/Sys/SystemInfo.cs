@@ -96,6 +96,18 @@ public static class SystemInfo
         return null;
     }
 
+    /// <summary>
+    /// Where tk_core's timekeeper lies when tk_core's own type is not described (BTF has no type for it): struct
+    /// tk_data.timekeeper (Linux ≥ 6.13), else after the leading seqcount_raw_spinlock_t, aligned like the timekeeper.
+    /// </summary>
+    private static ulong TimekeeperOffset(KernelProgram p)
+    {
+        if (p.TryFindType("struct tk_data") is { } td) return KernelLayout.RequireOffset(td, "struct tk_data", "timekeeper", "the uptime");
+        ulong seq = p.RequireType("seqcount_raw_spinlock_t", "the uptime (tk_core.seq)").Size;
+        const ulong align = 8; // struct timekeeper starts with pointers and u64s
+        return (seq + align - 1) & ~(align - 1);
+    }
+
     private static TimeSpan? Uptime(KernelProgram p, out DateTimeOffset? wallClock)
     {
         wallClock = null;
@@ -104,7 +116,7 @@ public static class SystemInfo
             var tkType = p.FindType("struct timekeeper");
             ulong tk;
             try { tk = p.Variable("tk_core").Member("timekeeper").Address; }
-            catch (KdumpException) { tk = p.GetSymbol("tk_core").Address + 8; } // { seqcount_raw_spinlock_t seq; struct timekeeper timekeeper; }
+            catch (KdumpException) { tk = p.GetSymbol("tk_core").Address + TimekeeperOffset(p); }
             long xtime = (long)p.ReadU64(tk + KernelObject.MemberOffset(tkType, "xtime_sec"));
             long wtm = (long)p.ReadU64(tk + KernelObject.MemberOffset(tkType, "wall_to_monotonic.tv_sec"));
             long wtmNs = (long)p.ReadU64(tk + KernelObject.MemberOffset(tkType, "wall_to_monotonic.tv_nsec"));

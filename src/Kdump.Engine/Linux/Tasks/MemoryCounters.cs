@@ -24,8 +24,9 @@ internal sealed class MemoryCounters
         var mm = p.FindType("struct mm_struct");
         _totalVm = KernelObject.MemberOffset(mm, "total_vm");
         _rss = KernelObject.MemberOffset(mm, "rss_stat");
-        var rssType = ((KStructType)mm.Resolve()).TryFindMember("rss_stat", out var m, out _) ? m.Type.Resolve() : throw new InvalidOperationException();
-        int file = Enum("MM_FILEPAGES", 0), anon = Enum("MM_ANONPAGES", 1), shmem = Enum("MM_SHMEMPAGES", 3);
+        var rssType = ((KStructType)mm.Resolve()).TryFindMember("rss_stat", out var m, out _) ? m.Type.Resolve()
+            : throw new KdumpException("KernelTypeMissing", KdumpErrorKind.NotFound, "The kernel type 'struct mm_struct' has no member 'rss_stat' (needed for RSS).", "struct mm_struct.rss_stat");
+        int file = Enum("MM_FILEPAGES"), anon = Enum("MM_ANONPAGES"), shmem = Enum("MM_SHMEMPAGES");
         _rssIndexes = new[] { file, anon, shmem };
         if (rssType is KArrayType { Element: var el } arr && el.Resolve() is KStructType { Name: "percpu_counter" } pc)
         {
@@ -39,13 +40,17 @@ internal sealed class MemoryCounters
         {
             ulong countOff = KernelObject.MemberOffset(rssType, "count");
             _rss += countOff;
-            _counterSize = 8;
-            _counterCount = rssType is KStructType st && st.TryFindMember("count", out var cm, out _) && cm.Type.Resolve() is KArrayType ca ? (int)ca.Count : 4;
+            // struct mm_rss_stat { atomic_long_t count[NR_MM_COUNTERS]; }: element size and count from the array type
+            if (!(rssType is KStructType st && st.TryFindMember("count", out var cm, out _) && cm.Type.Resolve() is KArrayType { Count: > 0 and <= 16 } ca))
+                throw new KdumpException("KernelTypeMissing", KdumpErrorKind.NotFound, "The kernel type 'struct mm_rss_stat' has no array member 'count' (needed for RSS).", "struct mm_rss_stat.count");
+            _counterSize = ca.Element.Size;
+            _counterCount = (int)ca.Count;
         }
         if (task.TaskRssStat is { } trs && p.TryFindType("struct task_rss_stat") is { } trt)
             _taskRssCount = trs + KernelObject.MemberOffset(trt, "count");
 
-        int Enum(string name, int fallback) => p.TryFindEnumerator(name, out long v) && v is >= 0 and < 16 ? (int)v : fallback;
+        int Enum(string name) => p.TryFindEnumerator(name, out long v) && v is >= 0 and < 16 ? (int)v
+            : throw new KdumpException("KernelTypeMissing", KdumpErrorKind.NotFound, $"The enumerator '{name}' (enum rss_stat_item, needed for RSS) is not known to the type sources ({p.TypeSourceText}).", name);
     }
 
     public ulong TotalVmPages(ulong mm) => _p.ReadU64(mm + _totalVm);

@@ -19,7 +19,7 @@ internal sealed class TaskLayout
 
     public TaskLayout(KernelProgram p)
     {
-        TaskType = p.FindType("struct task_struct");
+        TaskType = p.RequireType("struct task_struct", "the task list");
         Size = TaskType.Size;
         if (TaskType.Resolve() is not KStructType st || Size == 0)
             throw new KdumpException("TypeIncomplete", KdumpErrorKind.InvalidData, "struct task_struct has no layout in the type source.", "task_struct");
@@ -31,7 +31,7 @@ internal sealed class TaskLayout
         { State = sb / 8; StateSize = (int)sm.Type.Resolve().Size; }
         else throw Missing("__state");
         if (StateSize is not (4 or 8)) StateSize = 8;
-        CommLength = st.TryFindMember("comm", out var cm, out _) && cm.Type.Resolve() is KArrayType { Count: > 0 and <= 64 } ca ? (int)ca.Count : 16;
+        CommLength = CommLengthOf(TaskType);
         Cpu = Opt("thread_info.cpu") ?? Opt("cpu");
         ThreadNode = Opt("thread_node");
         ThreadGroup = Opt("thread_group");
@@ -46,6 +46,14 @@ internal sealed class TaskLayout
             try { return KernelObject.MemberOffset(TaskType, m); }
             catch (KdumpException) { return null; }
         }
-        static KdumpException Missing(string m) => new("MemberNotFound", KdumpErrorKind.NotFound, $"struct task_struct has no member '{m}' in the type source.", m);
+        static KdumpException Missing(string m) => new("KernelTypeMissing", KdumpErrorKind.NotFound, $"The kernel type 'struct task_struct' has no member '{m}' (needed for the task list).", $"struct task_struct.{m}");
+    }
+
+    /// <summary>TASK_COMM_LEN: the length of task_struct.comm's array in the kernel's types (16 on every kernel so far, but read, not assumed).</summary>
+    public static int CommLengthOf(KType taskStruct)
+    {
+        ulong n = KernelLayout.RequireArrayLength(taskStruct, "struct task_struct", "comm", "task names (TASK_COMM_LEN)");
+        if (n > 256) throw new KdumpException("KernelTypeInvalid", KdumpErrorKind.InvalidData, $"struct task_struct.comm has {n} bytes; TASK_COMM_LEN is far smaller.", "struct task_struct.comm");
+        return (int)n;
     }
 }

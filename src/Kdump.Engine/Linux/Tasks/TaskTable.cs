@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Kdump.Engine.Model;
 using Kdump.Engine.Program;
 
@@ -16,7 +15,6 @@ public sealed class TaskTable
     /// <summary>Upper bound on the tasks of one dump (the kernel's PID_MAX_LIMIT is 4M).</summary>
     public const int MaxTasks = 4 * 1024 * 1024;
 
-    private static readonly ConditionalWeakTable<KernelProgram, TaskTable> s_cache = new();
     private readonly Dictionary<ulong, CrashProcess> _byAddress = new();
     private readonly Dictionary<int, List<CrashProcess>> _byPid = new();
 
@@ -37,29 +35,31 @@ public sealed class TaskTable
     public ulong TotalPages { get; }
     public TaskStates States { get; }
 
-    /// <summary>The task table of a program, built on first use (thread-safe) and cached for the program's lifetime.</summary>
+    /// <summary>
+    /// The task table of a program, built on first use (thread-safe) and kept in the program's
+    /// <see cref="KernelProgram.Caches"/>. The table is the same whoever asks first: its tasks name the program's
+    /// <see cref="KernelProgram.Owner"/> and the panic CPU comes from panic_cpu, else that dump's header.
+    /// <paramref name="owner"/> binds an ownerless program to its dump (a different dump than the program's is an error);
+    /// <paramref name="panicCpuHint"/> is accepted for compatibility and not used (it would make the answer depend on the caller).
+    /// </summary>
     public static TaskTable Get(KernelProgram program, Vmcore? owner = null, int? panicCpuHint = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(program);
-        if (s_cache.TryGetValue(program, out var t)) return t;
-        lock (s_cache)
-        {
-            if (s_cache.TryGetValue(program, out t)) return t;
-            t = new TaskTable(program, owner, panicCpuHint ?? owner?.PanicCpu, cancellation);
-            s_cache.AddOrUpdate(program, t);
-            return t;
-        }
+        if (owner is not null) program.Owner = owner;
+        return program.Caches.Tasks.GetOrCreate(() => new TaskTable(program, program.Owner, program.Owner?.PanicCpu, cancellation));
     }
 
     /// <summary>Builds a fresh table (no caching), for tests and live sources.</summary>
-    public static TaskTable Build(KernelProgram program, Vmcore? owner = null, int? panicCpuHint = null, CancellationToken cancellation = default) => new(program, owner, panicCpuHint, cancellation);
+    public static TaskTable Build(KernelProgram program, Vmcore? owner = null, int? panicCpuHint = null, CancellationToken cancellation = default)
+        => new(program, owner ?? program.Owner, panicCpuHint ?? (owner ?? program.Owner)?.PanicCpu, cancellation);
 
     private TaskTable(KernelProgram p, Vmcore? owner, int? panicCpuHint, CancellationToken cancellation)
     {
         Program = p;
-        States = TaskStates.ForRelease(p.OsRelease);
-        var layout = new TaskLayout(p);
         var warnings = new List<string>();
+        States = TaskStates.FromKernel(p);
+        if (!States.Source.StartsWith("task_state_array", StringComparison.Ordinal)) warnings.Add($"Task state bits from the {States.Source}.");
+        var layout = new TaskLayout(p);
         var reader = new TaskReader(p, layout, warnings);
 
         // per-CPU run queues: curr and idle
@@ -139,9 +139,11 @@ public sealed class TaskTable
                 catch (KdumpException) { /* the task itself was readable; its cache line is not: keep the mm's count */ }
             }
         }
-        ulong pageKiB = (ulong)Math.Max(1, (p.VmcoreInfo?.PageSize ?? 4096) / 1024);
+        ulong pageKiB = (ulong)Math.Max(1, p.PageSize / 1024);
         var activeSet = new HashSet<ulong>(active.Where(a => a != 0));
-        int? panicCpu = ReadPanicCpu(p) ?? panicCpuHint;
+        // panic_cpu when it names a CPU, else the dump header's
+        int? panicCpu = ReadPanicCpu(p);
+        if (panicCpu is not { } pc0 || pc0 >= ncpu) panicCpu = panicCpuHint;
         if (panicCpu is { } pc && (pc < 0 || pc >= ncpu)) panicCpu = null;
         PanicCpu = panicCpu;
         ulong panicTask = panicCpu is { } c ? active[c] : 0;
