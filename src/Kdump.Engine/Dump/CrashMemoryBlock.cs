@@ -3,7 +3,7 @@ using System.Text;
 namespace Kdump.Engine.Dump;
 
 /// <summary>A run of memory bytes read from a dump (Read-CrashMemory's output), shown like hexdump -C.</summary>
-public sealed class CrashMemoryBlock
+public sealed class CrashMemoryBlock : Kdump.Engine.Model.DumpRecord
 {
     public CrashMemoryBlock(ulong address, byte[] bytes, string addressSpace = "physical")
     {

@@ -6,7 +6,7 @@ namespace Kdump.Engine.Model;
 /// The kernel backtrace of one task (Get-CrashBacktrace, crash's bt): who, where it ran, how the trace was
 /// started, and its frames from the innermost out.
 /// </summary>
-public sealed class CrashBacktrace
+public sealed class CrashBacktrace : DumpRecord
 {
     public int Pid { get; init; }
     /// <summary>Address of the task_struct.</summary>
@@ -24,7 +24,6 @@ public sealed class CrashBacktrace
     public IReadOnlyList<CrashFrame> Frames { get; init; } = Array.Empty<CrashFrame>();
     /// <summary>Why the trace ended early (corrupt stack, missing data), else empty.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
-    public Vmcore? Vmcore { get; init; }
 
     /// <summary>crash's header line: <c>PID: 780      TASK: ffff8cda42d53080  CPU: 1    COMMAND: "kdump-panic"</c>.</summary>
     public string Header => $"PID: {Pid,-8} TASK: {Task:x16}  CPU: {Cpu,-4} COMMAND: \"{Command}\"";

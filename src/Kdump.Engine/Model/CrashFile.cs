@@ -1,9 +1,8 @@
 namespace Kdump.Engine.Model;
 
 /// <summary>One open file descriptor of a task (a row of crash's <c>files</c>).</summary>
-public sealed class CrashFile
+public sealed class CrashFile : DumpRecord
 {
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
     public ulong Task { get; init; }
     public string Command { get; init; } = "";
@@ -34,9 +33,8 @@ public sealed class CrashFile
 }
 
 /// <summary>A task's file context (crash's files header): root, working directory and open descriptors.</summary>
-public sealed class CrashTaskFiles
+public sealed class CrashTaskFiles : DumpRecord
 {
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
     public ulong Task { get; init; }
     public int Cpu { get; init; }

@@ -6,7 +6,7 @@ namespace Kdump.Engine.Model;
 public enum CrashIpcKind { Shm, Sem, Msg }
 
 /// <summary>What every System V IPC object has (struct kern_ipc_perm): crash's ipcs columns KEY, ID, UID, PERMS.</summary>
-public abstract class CrashIpcObject
+public abstract class CrashIpcObject : DumpRecord
 {
     public abstract CrashIpcKind Kind { get; }
     /// <summary>The kernel object: struct shmid_kernel, sem_array or msg_queue.</summary>

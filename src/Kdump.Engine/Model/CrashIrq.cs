@@ -1,7 +1,7 @@
 namespace Kdump.Engine.Model;
 
 /// <summary>One interrupt descriptor (crash's <c>irq</c>): the IRQ number, its irq_desc, its first irqaction and name.</summary>
-public sealed class CrashIrq
+public sealed class CrashIrq : DumpRecord
 {
     public int Irq { get; init; }
     /// <summary>Address of the struct irq_desc.</summary>
@@ -29,7 +29,7 @@ public sealed class CrashIrq
 /// One line of crash's <c>irq -s</c> and /proc/interrupts: the per-CPU counts (desc->kstat_irqs), their total, the
 /// chip text as /proc/interrupts prints it ("IO-APIC 2-edge") and every action name.
 /// </summary>
-public sealed class CrashIrqStatistics
+public sealed class CrashIrqStatistics : DumpRecord
 {
     public int Irq { get; init; }
     public ulong Descriptor { get; init; }

@@ -4,7 +4,7 @@ namespace Kdump.Engine.Model;
 /// A loaded kernel module (Get-CrashModule, crash's mod): the struct module, where its core image lives and, when a
 /// module tree was searched, the .ko file that matches its name.
 /// </summary>
-public sealed class CrashModule
+public sealed class CrashModule : DumpRecord
 {
     /// <summary>Module name as the kernel knows it (underscores, e.g. "virtio_pci").</summary>
     public string Name { get; init; } = "";

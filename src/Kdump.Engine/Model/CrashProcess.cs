@@ -4,10 +4,8 @@ namespace Kdump.Engine.Model;
 /// One task (thread) of the crashed kernel, as crash's <c>ps</c> shows it: per-CPU idle tasks, kernel threads and
 /// every thread of every process. Sizes are KiB.
 /// </summary>
-public sealed class CrashProcess
+public sealed class CrashProcess : DumpRecord
 {
-    /// <summary>The dump this task belongs to (binds -Vmcore when piped to other cmdlets).</summary>
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
     /// <summary>The pid of the real parent (0 for the idle tasks, init and kthreadd).</summary>
     public int Ppid { get; init; }

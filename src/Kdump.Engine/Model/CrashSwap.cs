@@ -1,7 +1,7 @@
 namespace Kdump.Engine.Model;
 
 /// <summary>One swap device or file (crash's swap, /proc/swaps).</summary>
-public sealed class CrashSwap
+public sealed class CrashSwap : DumpRecord
 {
     /// <summary>Address of the struct swap_info_struct.</summary>
     public ulong SwapInfo { get; init; }

@@ -1,9 +1,8 @@
 namespace Kdump.Engine.Model;
 
 /// <summary>A task's address space (crash's <c>vm</c>): the mm, its page-table root, sizes and its areas.</summary>
-public sealed class CrashVm
+public sealed class CrashVm : DumpRecord
 {
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
     public ulong Task { get; init; }
     public int Cpu { get; init; }
@@ -23,9 +22,8 @@ public sealed class CrashVm
 }
 
 /// <summary>One vm_area_struct of a task.</summary>
-public sealed class CrashVmArea
+public sealed class CrashVmArea : DumpRecord
 {
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
     public ulong Task { get; init; }
     public string Command { get; init; } = "";

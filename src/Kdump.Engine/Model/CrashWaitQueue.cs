@@ -1,7 +1,7 @@
 namespace Kdump.Engine.Model;
 
 /// <summary>One entry of a wait queue (crash's waitq): the waiting task (PID, TASK, CPU, COMMAND) and the entry itself.</summary>
-public sealed class CrashWaitQueueEntry
+public sealed class CrashWaitQueueEntry : DumpRecord
 {
     /// <summary>The wait_queue_head the entry was found on.</summary>
     public ulong WaitQueue { get; init; }

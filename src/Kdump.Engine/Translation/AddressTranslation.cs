@@ -14,7 +14,7 @@ public enum TranslationStatus
 }
 
 /// <summary>The result of translating one address (vtop / ptov).</summary>
-public sealed class AddressTranslation
+public sealed class AddressTranslation : Kdump.Engine.Model.DumpRecord
 {
     public ulong VirtualAddress { get; init; }
     /// <summary>The physical address, when the address maps a page (Mapped or ProtNone).</summary>

@@ -15,7 +15,7 @@ namespace Kdump.PowerShell.Commands;
 public sealed class GetCrashModuleCommand : VmcoreCommandBase
 {
     /// <summary>Module names to show; wildcards allowed; '-' and '_' match each other.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0)]
     [SupportsWildcards]
     public string[]? Name { get; set; }
 

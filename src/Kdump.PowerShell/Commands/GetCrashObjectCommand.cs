@@ -68,7 +68,7 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
                 var (value, display, error) = CrashObject.Describe(m);
                 picked.Add(new CrashObjectMember { Name = path, Address = m.Address, Offset = m.Address - o.Address, TypeName = m.Type.DisplayName, Value = value, Display = display, Error = error });
             }
-            obj = new CrashObject { Address = obj.Address, TypeName = obj.TypeName, Size = obj.Size, Symbol = symbol, Members = picked, Value = obj.Value, Display = obj.Display, Object = o };
+            obj = obj.WithMembers(picked);
         }
         WriteObject(obj);
     }

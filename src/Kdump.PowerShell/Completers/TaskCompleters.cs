@@ -45,13 +45,38 @@ public sealed class TaskNameCompleter : IArgumentCompleter
     }
 }
 
+/// <summary>The dump a completer works on: the -Vmcore already typed (object, Id, name or path), else the current one.</summary>
+internal static class CompletionVmcore
+{
+    public static Vmcore? From(IDictionary bound)
+    {
+        try
+        {
+            var raw = bound.Contains("Vmcore") ? bound["Vmcore"] : null;
+            if (raw is PSObject pso) raw = pso.BaseObject;
+            var session = VmcoreSession.Current;
+            var v = raw switch
+            {
+                null => session.CurrentVmcore,
+                Vmcore live => live,
+                VmcoreIdentity id => session.Resolve(id),
+                int i => session.Resolve(new VmcoreIdentity(i)),
+                string s => session.Resolve(new VmcoreIdentity(s)),
+                _ => null,
+            };
+            return v is { IsOpen: true } ? v : null;
+        }
+        catch (Exception) { return null; } // completion never throws at the user
+    }
+}
+
 internal static class TaskCompletion
 {
     public static TaskTable? Table(IDictionary bound)
     {
         try
         {
-            var v = (bound["Vmcore"] is PSObject { BaseObject: Vmcore pv } ? pv : bound["Vmcore"] as Vmcore) ?? VmcoreSession.Current.CurrentVmcore;
+            var v = CompletionVmcore.From(bound);
             return v is { IsOpen: true } ? TaskTable.Get(v.Kernel, v) : null;
         }
         catch (Exception) { return null; } // completion never throws at the user
