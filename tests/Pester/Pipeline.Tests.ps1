@@ -187,3 +187,36 @@ Describe 'Get-CrashProcess filters' -Skip:(-not $HaveSample) {
         $e2.Count | Should -Be 0
     }
 }
+
+Describe 'Addresses' -Skip:(-not $HaveSample) {
+    BeforeAll {
+        $script:V = Open-Vmcore $Sample -Force
+        $script:P = Get-CrashProcess -Pid 1
+        $script:Hex = '0x{0:x16}' -f $P.Task
+    }
+    AfterAll { $V | Close-Vmcore }
+
+    It 'Where-Object Task -eq 0xffff… (a negative Int64 to pwsh) matches' {
+        $literal = [scriptblock]::Create($Hex).Invoke()[0]
+        $literal | Should -BeOfType [long]
+        $literal | Should -BeLessThan 0
+        @(Get-CrashProcess | Where-Object Task -eq $literal).Pid | Should -Be 1
+        @(Get-CrashProcess | Where-Object Task -eq $Hex).Pid | Should -Be 1
+        @(Get-CrashProcess | Where-Object { $_.Task -eq $literal }).Pid | Should -Be 1
+    }
+    It 'is unsigned and shown 0xffff… in lists, CSV and JSON' {
+        ($P | Format-List Task | Out-String) | Should -Match "Task\s+:\s+$Hex"
+        ($P | ConvertTo-Csv | ConvertFrom-Csv).Task | Should -Be $Hex
+        ($P | ConvertTo-Json | ConvertFrom-Json).Task.Hex | Should -Be $Hex
+        [ulong]$P.Task | Should -BeGreaterThan ([ulong]0x8000000000000000)
+        ('{0:x16}' -f $P.Task) | Should -Be $Hex.Substring(2)
+        (Get-CrashProcess | Sort-Object Task -Descending | Select-Object -First 1).Task | Should -BeGreaterThan 0
+    }
+    It 'binds from symbols and objects with an Address property' {
+        $sym = Get-CrashSymbol -Name init_task
+        (Get-CrashSymbol init_task | Convert-CrashAddress).VirtualAddress | Should -Be $sym.Address
+        (Get-CrashSymbol init_task | Get-CrashObject -Type task_struct -Member pid).Members[0].Value | Should -Be 0
+        (Get-CrashObject -Type task_struct -Address $P.Task -Member pid).Members[0].Value | Should -Be 1
+        (Get-CrashObject -Type task_struct -Address $P.Task.Hex -Member pid).Members[0].Value | Should -Be 1
+    }
+}

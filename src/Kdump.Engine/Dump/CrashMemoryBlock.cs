@@ -12,7 +12,7 @@ public sealed class CrashMemoryBlock : Kdump.Engine.Model.DumpRecord
         AddressSpace = addressSpace;
     }
 
-    public ulong Address { get; }
+    public KernelAddress Address { get; }
     public byte[] Bytes { get; }
     public int Length => Bytes.Length;
     public string AddressSpace { get; }

@@ -1,3 +1,4 @@
+using Kdump.Engine;
 using System.Text;
 
 namespace Kdump.Engine.Model;
@@ -10,7 +11,7 @@ public sealed class CrashBacktrace : DumpRecord
 {
     public int Pid { get; init; }
     /// <summary>Address of the task_struct.</summary>
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     public int Cpu { get; init; }
     public string Command { get; init; } = "";
     /// <summary>True when the task was running on its CPU when the dump was taken.</summary>

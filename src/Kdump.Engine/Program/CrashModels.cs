@@ -1,3 +1,4 @@
+using Kdump.Engine;
 using System.Globalization;
 using Kdump.Engine.Symbols;
 using Kdump.Engine.Types;
@@ -7,9 +8,9 @@ namespace Kdump.Engine.Program;
 /// <summary>Get-CrashSymbol -Address output: the symbol an address falls in (crash's sym).</summary>
 public sealed class CrashSymbolLookup : Kdump.Engine.Model.DumpRecord
 {
-    public ulong Address { get; init; }
+    public KernelAddress Address { get; init; }
     public string Name { get; init; } = "";
-    public ulong SymbolAddress { get; init; }
+    public KernelAddress SymbolAddress { get; init; }
     public ulong Offset { get; init; }
     public char Type { get; init; }
     public ulong? Size { get; init; }
@@ -102,7 +103,7 @@ public sealed class CrashTypeInfo : Kdump.Engine.Model.DumpRecord
 public sealed class CrashObjectMember
 {
     public string Name { get; init; } = "";
-    public ulong Address { get; init; }
+    public KernelAddress Address { get; init; }
     public ulong Offset { get; init; }
     public string TypeName { get; init; } = "";
     /// <summary>Integer (long/ulong), pointer (ulong), string (char arrays), or null for aggregates and unreadable members.</summary>
@@ -117,7 +118,7 @@ public sealed class CrashObjectMember
 /// <summary>Get-CrashObject output: a typed kernel object at an address (crash's struct/p) — no PSObject.</summary>
 public sealed class CrashObject : Kdump.Engine.Model.DumpRecord
 {
-    public ulong Address { get; init; }
+    public KernelAddress Address { get; init; }
     public string TypeName { get; init; } = "";
     public ulong Size { get; init; }
     /// <summary>The symbol the object belongs to (for variables), else null.</summary>
@@ -216,7 +217,7 @@ public sealed class CrashObject : Kdump.Engine.Model.DumpRecord
 /// <summary>Read-CrashMemory -Width output: one row of words (crash's rd -8/-16/-32/-64).</summary>
 public sealed class CrashMemoryWords : Kdump.Engine.Model.DumpRecord
 {
-    public ulong Address { get; init; }
+    public KernelAddress Address { get; init; }
     public string AddressSpace { get; init; } = "virtual";
     /// <summary>Word width in bits: 8, 16, 32 or 64.</summary>
     public int Width { get; init; }
