@@ -69,11 +69,12 @@ Describe 'A closed dump' -Skip:(-not $HaveSample) {
         $v = Open-Vmcore $Sample -Force
         $p = Get-CrashProcess -Pid 1 -Vmcore $v
         $v | Close-Vmcore
-        { $p | Get-CrashVm } | Should -Throw -ErrorId 'VmcoreClosed'
-        { Get-CrashSystem -Vmcore $v } | Should -Throw -ErrorId 'VmcoreClosed'
-        { Get-CrashProcess -Vmcore $v.Id } | Should -Throw -ErrorId 'VmcoreClosed'
-        { $p | Convert-CrashAddress 0xffffffff81000000 } | Should -Throw -ErrorId 'VmcoreClosed'
-        { $v.Kernel } | Should -Throw -ExceptionType ([Kdump.Engine.KdumpException])
+        { $p | Get-CrashVm } | Should -Throw -ErrorId 'VmcoreClosed,*'
+        { Get-CrashSystem -Vmcore $v } | Should -Throw -ErrorId 'VmcoreClosed,*'
+        { Get-CrashProcess -Vmcore $v.Id } | Should -Throw -ErrorId 'VmcoreClosed,*'
+        { $p | Convert-CrashAddress 0xffffffff81000000 } | Should -Throw -ErrorId 'VmcoreClosed,*'
+        { $v.ReadPhysical(0, [byte[]]::new(8)) } | Should -Throw -ExceptionType ([Kdump.Engine.KdumpException])
+        { $v.AttachVmlinux($Sample, $false, "Auto", $null) } | Should -Throw "*closed*"
         $v.SymbolSources | Should -Be '(closed)'
     }
     It 'serialising records of a closed dump opened with a DWARF vmlinux does not kill pwsh' -Skip:(-not $DwarfVmlinux) {
@@ -120,7 +121,7 @@ Describe 'Piping dumps into cmdlets' -Skip:(-not $HaveSample) {
         $p.Vmcore.Id | Should -Be $A.Id
     }
     It 'an unknown -Vmcore is VmcoreNotFound' {
-        { Get-CrashSystem -Vmcore 'nosuch.kdump' } | Should -Throw -ErrorId 'VmcoreNotFound'
+        { Get-CrashSystem -Vmcore 'nosuch.kdump' } | Should -Throw -ErrorId 'VmcoreNotFound,*'
     }
     It 'a record piped to another cmdlet binds its dump by property name' {
         $vm = Get-CrashProcess -Vmcore $A -Pid 1 | Get-CrashVm
@@ -208,7 +209,9 @@ Describe 'Addresses' -Skip:(-not $HaveSample) {
         ($P | Format-List Task | Out-String) | Should -Match "Task\s+:\s+$Hex"
         ($P | ConvertTo-Csv | ConvertFrom-Csv).Task | Should -Be $Hex
         ($P | ConvertTo-Json | ConvertFrom-Json).Task.Hex | Should -Be $Hex
-        [ulong]$P.Task | Should -BeGreaterThan ([ulong]0x8000000000000000)
+        $P.Task.Value | Should -BeGreaterThan ([ulong]::MaxValue / 2)
+        $P.Task | Should -Be ([scriptblock]::Create($Hex).Invoke()[0])
+        ([scriptblock]::Create($Hex).Invoke()[0] -eq $P.Task) | Should -BeTrue
         ('{0:x16}' -f $P.Task) | Should -Be $Hex.Substring(2)
         (Get-CrashProcess | Sort-Object Task -Descending | Select-Object -First 1).Task | Should -BeGreaterThan 0
     }
@@ -218,5 +221,33 @@ Describe 'Addresses' -Skip:(-not $HaveSample) {
         (Get-CrashSymbol init_task | Get-CrashObject -Type task_struct -Member pid).Members[0].Value | Should -Be 0
         (Get-CrashObject -Type task_struct -Address $P.Task -Member pid).Members[0].Value | Should -Be 1
         (Get-CrashObject -Type task_struct -Address $P.Task.Hex -Member pid).Members[0].Value | Should -Be 1
+    }
+}
+
+Describe 'Memory and objects at addresses' -Skip:(-not $HaveSample) {
+    BeforeAll { $script:V = Open-Vmcore $Sample -Force }
+    AfterAll { $V | Close-Vmcore }
+
+    It 'Read-CrashMemory <addr> reads kernel virtual memory like rd; physical only with -PhysicalAddress' {
+        $banner = Get-CrashSymbol -Name linux_banner
+        $b = Read-CrashMemory $banner.Address -Length 13
+        $b.AddressSpace | Should -Be 'virtual'
+        [Text.Encoding]::ASCII.GetString($b.Bytes) | Should -Be 'Linux version'
+        $phys = (Convert-CrashAddress $banner.Address).PhysicalAddress
+        $p = Read-CrashMemory -PhysicalAddress $phys -Length 13
+        $p.AddressSpace | Should -Be 'physical'
+        [Text.Encoding]::ASCII.GetString($p.Bytes) | Should -Be 'Linux version'
+    }
+    It 'Get-CrashObject at an unmapped address is an AddressNotMapped error, not an object' {
+        $r = Get-CrashObject -Type 'struct task_struct' -Address 0xffffc90000000000 -ErrorVariable e -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'AddressNotMapped,*'
+    }
+    It 'Convert-CrashAddress -Physical beyond the dump''s memory is not Mapped' {
+        $far = Convert-CrashAddress 0xffffffffff -Physical
+        $far.Status | Should -Be 'NotMapped'
+        $near = Convert-CrashAddress 0x1000000 -Physical
+        $near.Status | Should -Be 'Mapped'
     }
 }

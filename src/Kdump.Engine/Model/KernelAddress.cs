@@ -10,7 +10,7 @@ namespace Kdump.Engine;
 /// (<c>Where-Object Task -eq 0xffff8cda42d53080</c> matches). Converts implicitly to and from <see cref="ulong"/>,
 /// so engine code keeps computing with ulong.
 /// </summary>
-public readonly struct KernelAddress : IEquatable<KernelAddress>, IComparable<KernelAddress>, IComparable, IFormattable
+public readonly struct KernelAddress : IEquatable<KernelAddress>, IComparable<KernelAddress>, IComparable, IFormattable, IConvertible
 {
     private readonly ulong _value;
 
@@ -90,4 +90,26 @@ public readonly struct KernelAddress : IEquatable<KernelAddress>, IComparable<Ke
     public string ToString(string? format) => ToString(format, CultureInfo.InvariantCulture);
     public string ToString(string? format, IFormatProvider? formatProvider) =>
         string.IsNullOrEmpty(format) ? Hex : _value.ToString(format, formatProvider ?? CultureInfo.InvariantCulture);
+
+    // IConvertible: PowerShell compares `4096 -eq $address` and `-1 -eq $address` by converting the address to the
+    // left operand's type; signed targets take the same bits (what a negative Int64 literal spells), narrower ones
+    // must fit.
+    TypeCode IConvertible.GetTypeCode() => TypeCode.Object;
+    bool IConvertible.ToBoolean(IFormatProvider? provider) => _value != 0;
+    byte IConvertible.ToByte(IFormatProvider? provider) => checked((byte)_value);
+    char IConvertible.ToChar(IFormatProvider? provider) => throw new InvalidCastException("An address is not a character.");
+    DateTime IConvertible.ToDateTime(IFormatProvider? provider) => throw new InvalidCastException("An address is not a date.");
+    decimal IConvertible.ToDecimal(IFormatProvider? provider) => _value;
+    double IConvertible.ToDouble(IFormatProvider? provider) => _value;
+    short IConvertible.ToInt16(IFormatProvider? provider) => checked((short)_value);
+    int IConvertible.ToInt32(IFormatProvider? provider) => checked((int)_value);
+    long IConvertible.ToInt64(IFormatProvider? provider) => unchecked((long)_value);
+    sbyte IConvertible.ToSByte(IFormatProvider? provider) => checked((sbyte)_value);
+    float IConvertible.ToSingle(IFormatProvider? provider) => _value;
+    string IConvertible.ToString(IFormatProvider? provider) => Hex;
+    object IConvertible.ToType(Type conversionType, IFormatProvider? provider) =>
+        conversionType == typeof(KernelAddress) ? this : Convert.ChangeType(_value, conversionType, provider);
+    ushort IConvertible.ToUInt16(IFormatProvider? provider) => checked((ushort)_value);
+    uint IConvertible.ToUInt32(IFormatProvider? provider) => checked((uint)_value);
+    ulong IConvertible.ToUInt64(IFormatProvider? provider) => _value;
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Kdump.Engine;
+using Kdump.Engine.Dump;
 using Kdump.Engine.Linux.Mm;
 using Kdump.Engine.Linux.Swap;
 using Kdump.Engine.Linux.Tasks;
@@ -68,11 +69,17 @@ public sealed class ConvertCrashAddressCommand : VmcoreCommandBase
                 foreach (var a in Address)
                 {
                     Cancellation.ThrowIfCancellationRequested();
-                    TryEngine(() => WriteObject(new AddressTranslation
+                    // Mapped only when the page is RAM the dump describes (present, or excluded by the dump level);
+                    // beyond physical memory or in a hole the direct map holds nothing.
+                    TryEngine(() =>
                     {
-                        VirtualAddress = tr.PhysicalToKernelVirtual(a), PhysicalAddress = a, AddressSpace = AddressSpace.KernelVirtual,
-                        PageSize = (ulong)v.PageSize, Status = TranslationStatus.Mapped,
-                    }), a);
+                        bool ram = v.Dump.GetPageStatus(a / (ulong)v.PageSize) != PageStatus.NotInDump;
+                        WriteObject(new AddressTranslation
+                        {
+                            VirtualAddress = tr.PhysicalToKernelVirtual(a), PhysicalAddress = a, AddressSpace = AddressSpace.KernelVirtual,
+                            PageSize = ram ? (ulong)v.PageSize : 0, Status = ram ? TranslationStatus.Mapped : TranslationStatus.NotMapped,
+                        });
+                    }, a);
                 }
                 return;
             case UserSet:

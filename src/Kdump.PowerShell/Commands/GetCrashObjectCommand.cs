@@ -14,6 +14,7 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
 {
     private const string AddressSet = "Address";
     private const string VariableSet = "Variable";
+    private const ulong MaxObjectBytes = 1 << 20;
 
     /// <summary>The type of the object, e.g. "struct task_struct". Optional with -Variable when the type sources know the variable.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = AddressSet)]
@@ -58,6 +59,9 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
 
     private void Emit(KernelObject o, string? symbol)
     {
+        // Like crash's struct: an object whose memory cannot be read (AddressNotMapped, PageExcluded ...) is an
+        // error for that address, not an object full of "<AddressNotMapped>" members.
+        if (o.Type.Resolve() is { Size: > 0 and <= MaxObjectBytes }) o.ReadBytes();
         var obj = CrashObject.From(o, symbol);
         if (Member is { Length: > 0 })
         {
