@@ -2,6 +2,8 @@ using System.Management.Automation;
 using Kdump.Engine;
 using Kdump.Engine.Program;
 
+using Kdump.PowerShell.Completers;
+
 namespace Kdump.PowerShell.Commands;
 
 /// <summary>
@@ -19,6 +21,7 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
     /// <summary>The type of the object, e.g. "struct task_struct". Optional with -Variable when the type sources know the variable.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = AddressSet)]
     [Parameter(ParameterSetName = VariableSet)]
+    [ArgumentCompleter(typeof(TypeNameCompleter))]
     public string Type { get; set; } = "";
 
     /// <summary>Kernel virtual addresses of objects of -Type.</summary>
@@ -28,10 +31,12 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
 
     /// <summary>A global variable by symbol name (e.g. init_task).</summary>
     [Parameter(Mandatory = true, ParameterSetName = VariableSet)]
+    [ArgumentCompleter(typeof(VariableCompleter))]
     public string Variable { get; set; } = "";
 
     /// <summary>Only these members (paths such as "pid" or "tasks.next" are allowed).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(MemberCompleter))]
     public string[]? Member { get; set; }
 
     protected override void ProcessRecord()

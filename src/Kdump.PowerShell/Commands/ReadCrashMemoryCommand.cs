@@ -5,6 +5,8 @@ using Kdump.Engine.Dump;
 using Kdump.Engine.Program;
 using Kdump.Engine.Translation;
 
+using Kdump.PowerShell.Completers;
+
 namespace Kdump.PowerShell.Commands;
 
 /// <summary>
@@ -36,6 +38,7 @@ public sealed class ReadCrashMemoryCommand : VmcoreCommandBase
 
     /// <summary>A kernel symbol whose memory to read.</summary>
     [Parameter(Mandatory = true, ParameterSetName = SymbolSet)]
+    [ArgumentCompleter(typeof(SymbolCompleter))]
     public string Symbol { get; set; } = "";
 
     [Parameter(Position = 1)]

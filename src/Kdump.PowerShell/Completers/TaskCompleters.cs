@@ -32,15 +32,13 @@ public sealed class TaskNameCompleter : IArgumentCompleter
     {
         var table = TaskCompletion.Table(fakeBoundParameters);
         if (table is null) yield break;
-        string word = wordToComplete.Trim('\'', '"');
-        var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);
+        string word = CompletionText.Unquote(wordToComplete);
         int n = 0;
         foreach (var name in table.Tasks.Select(t => t.Command).Distinct(StringComparer.Ordinal).Order(StringComparer.OrdinalIgnoreCase))
         {
-            if (!pattern.IsMatch(name)) continue;
+            if (!CompletionText.Matches(name, word)) continue;
             if (++n > 500) yield break;
-            string text = name.IndexOfAny(new[] { ' ', '[', ']', '*', '?', '\'', '$', '(', ')', '{', '}', ',', ';', '`', '"' }) >= 0 ? "'" + name.Replace("'", "''") + "'" : name;
-            yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
+            yield return new CompletionResult(CompletionText.Quote(name, wordToComplete), name, CompletionResultType.ParameterValue, name);
         }
     }
 }
