@@ -16,10 +16,12 @@ public abstract class VmcoreCommandBase : KdumpCmdlet
     private Vmcore? _resolved;
 
     /// <summary>
-    /// The dump to analyse: a Vmcore (piped from Open-Vmcore/Get-Vmcore), a record's Vmcore identity (bound by
-    /// property name), an Id, a file name or a path. The current dump when omitted.
+    /// The dump to analyse: a Vmcore (piped from Open-Vmcore/Get-Vmcore: binds its Identity), a record's Vmcore
+    /// identity (bound by property name), an Id, a file name or a path. The current dump when omitted. Bound by
+    /// property name only: by-value binding would also take piped addresses and names for dumps.
     /// </summary>
-    [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Identity")]
     [ValidateNotNull]
     [ArgumentCompleter(typeof(VmcoreCompleter))]
     public VmcoreIdentity? Vmcore { get; set; }

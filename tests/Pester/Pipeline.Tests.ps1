@@ -251,3 +251,36 @@ Describe 'Memory and objects at addresses' -Skip:(-not $HaveSample) {
         $near.Status | Should -Be 'Mapped'
     }
 }
+
+Describe 'Default views at 80 columns' -Skip:(-not $HaveSample) {
+    BeforeAll {
+        $script:V = Open-Vmcore $Sample -Force
+        $script:Sym = Get-CrashSymbol -Name init_task
+        function Test-View([string] $Text, [string[]] $Expect) {
+            foreach ($l in $Text -split "`r?`n") { $l.TrimEnd().Length | Should -BeLessOrEqual 80 -Because "line '$l'" }
+            foreach ($e in $Expect) { $Text | Should -Match ([regex]::Escape($e)) }
+        }
+    }
+    AfterAll { $V | Close-Vmcore }
+
+    It 'Convert-CrashAddress keeps both addresses, the page size and the status' {
+        $t = Convert-CrashAddress $Sym.Address
+        Test-View (Convert-CrashAddress $Sym.Address | Out-String -Width 80) @(('{0:x16}' -f $Sym.Address), ('{0:x16}' -f $t.PhysicalAddress), "$($t.PageSize) Mapped")
+        Test-View (Convert-CrashAddress 0x1000000 -Physical | Out-String -Width 80) @('0000000001000000', 'Mapped')
+    }
+    It 'Get-CrashObject shows its type, address and member values' {
+        Test-View (Get-CrashObject -Variable init_task -Member pid, comm | Out-String -Width 80) @('struct task_struct 0x', '<init_task>', 'pid = 0', 'comm = "swapper/0"')
+    }
+    It 'Read-CrashMemory''s hexdump of kernel virtual memory fits with its ASCII column' {
+        $banner = Get-CrashSymbol -Name linux_banner
+        Test-View (Read-CrashMemory $banner.Address -Length 48 | Out-String -Width 80) @(('{0:x16}' -f $banner.Address), '|Linux version')
+        Test-View (Read-CrashMemory -PhysicalAddress 0x1000000 -Length 32 | Out-String -Width 80) @('01000000  ')
+        Test-View (Read-CrashMemory $banner.Address -Count 4 -Width 64 | Out-String -Width 80) @('linux_banner')
+    }
+    It 'Get-Vmcore, Get-CrashProcess and Get-CrashSymbol keep their key columns' {
+        Test-View (Get-Vmcore | Out-String -Width 80) @('vmcore.kdump', 'KdumpCompressed', $V.KernelRelease, 'MiB')
+        $p = Get-CrashProcess -Pid 1
+        Test-View (Get-CrashProcess -Pid 1 | Out-String -Width 80) @(('{0:x16}' -f $p.Task), $p.Command)
+        Test-View (Get-CrashSymbol -Address $Sym.Address | Out-String -Width 80) @(('{0:x16}' -f $Sym.Address), 'init_task')
+    }
+}
