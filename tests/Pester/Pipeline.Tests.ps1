@@ -214,6 +214,9 @@ Describe 'Addresses' -Skip:(-not $HaveSample) {
         ([scriptblock]::Create($Hex).Invoke()[0] -eq $P.Task) | Should -BeTrue
         ('{0:x16}' -f $P.Task) | Should -Be $Hex.Substring(2)
         (Get-CrashProcess | Sort-Object Task -Descending | Select-Object -First 1).Task | Should -BeGreaterThan 0
+        ($P.Task -shr 12) | Should -Be ($P.Task.Value -shr 12)
+        ($P.Task -band 0xfff) | Should -Be ($P.Task.Value % 4096)
+        ($P.Task + 8).Value | Should -Be ($P.Task.Value + 8)
     }
     It 'binds from symbols and objects with an Address property' {
         $sym = Get-CrashSymbol -Name init_task

@@ -29,6 +29,15 @@ public readonly struct KernelAddress : IEquatable<KernelAddress>, IComparable<Ke
     public static KernelAddress operator +(KernelAddress a, long offset) => new(unchecked(a._value + (ulong)offset));
     public static KernelAddress operator -(KernelAddress a, long offset) => new(unchecked(a._value - (ulong)offset));
     public static ulong operator -(KernelAddress a, KernelAddress b) => unchecked(a._value - b._value);
+    // Arithmetic scripts do on addresses ($a -shr 12, $a -band 0xfff, $a % 4096): the results are numbers.
+    public static ulong operator >>(KernelAddress a, int bits) => a._value >> bits;
+    public static ulong operator <<(KernelAddress a, int bits) => a._value << bits;
+    public static ulong operator &(KernelAddress a, long mask) => a._value & unchecked((ulong)mask);
+    public static ulong operator |(KernelAddress a, long bits) => a._value | unchecked((ulong)bits);
+    public static ulong operator ^(KernelAddress a, long bits) => a._value ^ unchecked((ulong)bits);
+    public static ulong operator *(KernelAddress a, long factor) => unchecked(a._value * (ulong)factor);
+    public static ulong operator /(KernelAddress a, long divisor) => a._value / (ulong)divisor;
+    public static ulong operator %(KernelAddress a, long divisor) => a._value % (ulong)divisor;
 
     /// <summary>
     /// Reads an address as crash users write it: hexadecimal with or without 0x (crash prints addresses without
