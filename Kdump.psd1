@@ -8,7 +8,13 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Kdump.Format.ps1xml')
-    CmdletsToExport      = '*'
+    CmdletsToExport      = @(
+        'Open-Vmcore', 'Get-Vmcore', 'Close-Vmcore',
+        'Get-CrashSystem', 'Get-CrashProcess', 'Get-CrashBacktrace', 'Get-CrashLog', 'Get-CrashVm', 'Get-CrashFile',
+        'Get-CrashIrq', 'Get-CrashIpc', 'Get-CrashSwap', 'Get-CrashMemoryInfo', 'Get-CrashModule', 'Get-CrashWaitQueue',
+        'Get-CrashSymbol', 'Get-CrashType', 'Get-CrashObject', 'Convert-CrashAddress', 'Read-CrashMemory',
+        'Get-KdumpConfig', 'Set-KdumpConfig', 'Test-KdumpConfig', 'Get-KdumpStatus'
+    )
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
@@ -16,6 +22,7 @@
         PSData = @{
             Tags       = @('kdump', 'vmcore', 'crash', 'linux', 'kernel', 'makedumpfile')
             LicenseUri = 'https://opensource.org/licenses/MIT'
+            ProjectUri = 'https://github.com/kdump-developers/Kdump'
         }
     }
 }

@@ -69,6 +69,25 @@ function Invoke-Help {
     $dest = Join-Path $ModuleDir 'en-US'
     New-Item -ItemType Directory -Force $dest | Out-Null
     & (Join-Path $Root 'tools/ConvertTo-Maml.ps1') -Path (Join-Path $Root 'docs/help') -OutputPath (Join-Path $dest 'Kdump.PowerShell.dll-Help.xml')
+    foreach ($about in Get-ChildItem (Join-Path $Root 'docs/help') -Filter 'about_*.md') {
+        ConvertTo-AboutHelp $about.FullName (Join-Path $dest ($about.BaseName + '.help.txt'))
+    }
+}
+
+# docs/help/about_*.md (headings, paragraphs, fenced code) -> the plain-text about_ topic Get-Help reads.
+function ConvertTo-AboutHelp([string] $Source, [string] $Destination) {
+    $out = [System.Collections.Generic.List[string]]::new()
+    $inCode = $false
+    foreach ($line in Get-Content $Source) {
+        if ($line -match '^```') { $inCode = -not $inCode; continue }
+        if ($inCode) { $out.Add('        ' + $line); continue }
+        if ($line -match '^# (.+)$') { $out.Add('TOPIC'); $out.Add('    ' + $Matches[1].Trim()); continue }
+        if ($line -match '^## (.+)$') { $out.Add(''); $out.Add($Matches[1].Trim().ToUpperInvariant()); continue }
+        if ($line -match '^### (.+)$') { $out.Add(''); $out.Add('  ' + $Matches[1].Trim().ToUpperInvariant()); continue }
+        $out.Add($(if ($line) { '    ' + $line } else { '' }))
+    }
+    Set-Content -Path $Destination -Value $out -Encoding utf8NoBOM
+    Write-Host "Help: $([IO.Path]::GetFileName($Destination))"
 }
 
 function Get-FixtureDir {

@@ -89,11 +89,19 @@ Describe 'Open-Vmcore' {
 }
 
 Describe 'Close-Vmcore and Get-Vmcore' {
-    It 'closes the current dump and the previous one becomes current' {
+    It 'closes the current dump and leaves none current (never silently another one)' {
         $a = Open-Vmcore $Elf
         $b = Open-Vmcore $Elf2
         Close-Vmcore
         $b.IsOpen | Should -BeFalse
+        Get-Vmcore -Current | Should -BeNullOrEmpty
+        (Get-Vmcore).Id | Should -Be $a.Id
+        $e = $null
+        try { Get-CrashSystem } catch { $e = $_ }
+        $e.FullyQualifiedErrorId | Should -BeLike 'VmcoreNotOpen,*'
+        $e.Exception.Message | Should -Match 'No dump is current'
+        $e.Exception.Message | Should -Match ([regex]::Escape($b.Path))
+        Open-Vmcore $Elf | Out-Null   # an open path makes that dump current again
         (Get-Vmcore -Current).Id | Should -Be $a.Id
         $a | Close-Vmcore
         @(Get-Vmcore).Count | Should -Be 0

@@ -19,12 +19,12 @@ Describe 'Read-CrashMemory' {
         [Text.Encoding]::ASCII.GetString($b.Bytes) | Should -Be 'page 1 hello kdu'
     }
     It 'formats like hexdump -C' {
-        $text = Read-CrashMemory 0x2000 -Length 20 | Out-String
+        $text = Read-CrashMemory -PhysicalAddress 0x2000 -Length 20 | Out-String
         $text | Should -Match '00002000  70 61 67 65 20 32 20 68  65 6c 6c 6f 20 6b 64 75  \|page 2 hello kdu\|'
         $text | Should -Match '00002010  6d 70 20 70 .*\|mp p\|'
     }
     It 'reads across pages' {
-        $b = Read-CrashMemory 0xff8 -Length 16
+        $b = Read-CrashMemory -PhysicalAddress 0xff8 -Length 16
         [Text.Encoding]::ASCII.GetString($b.Bytes) | Should -Be 'e 0 hellpage 1 h'
     }
     It 'takes -Vmcore and the address from the pipeline' {
@@ -32,7 +32,7 @@ Describe 'Read-CrashMemory' {
         [Text.Encoding]::ASCII.GetString($b.Bytes) | Should -Be 'page 3'
     }
     It 'an excluded page is a PageExcluded error with the address as target; readable bytes still come' {
-        $b = @(Read-CrashMemory 0x5ff0 -Length 32 -ErrorVariable e -ErrorAction SilentlyContinue)
+        $b = @(Read-CrashMemory -PhysicalAddress 0x5ff0 -Length 32 -ErrorVariable e -ErrorAction SilentlyContinue)
         $b.Count | Should -Be 1
         $b[0].Length | Should -Be 16
         $e.Count | Should -Be 1
@@ -40,7 +40,7 @@ Describe 'Read-CrashMemory' {
         $e[0].TargetObject | Should -Be 0x6000
     }
     It 'an address beyond memory is PageNotInDump' {
-        Read-CrashMemory 0x100000 -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Read-CrashMemory -PhysicalAddress 0x100000 -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $e[0].FullyQualifiedErrorId | Should -BeLike 'PageNotInDump,*'
     }
     It 'without an open dump says so' {

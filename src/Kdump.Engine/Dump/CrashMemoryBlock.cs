@@ -3,7 +3,7 @@ using System.Text;
 namespace Kdump.Engine.Dump;
 
 /// <summary>A run of memory bytes read from a dump (Read-CrashMemory's output), shown like hexdump -C.</summary>
-public sealed class CrashMemoryBlock
+public sealed class CrashMemoryBlock : Kdump.Engine.Model.DumpRecord
 {
     public CrashMemoryBlock(ulong address, byte[] bytes, string addressSpace = "physical")
     {
@@ -12,12 +12,15 @@ public sealed class CrashMemoryBlock
         AddressSpace = addressSpace;
     }
 
-    public ulong Address { get; }
+    public KernelAddress Address { get; }
     public byte[] Bytes { get; }
     public int Length => Bytes.Length;
     public string AddressSpace { get; }
 
-    /// <summary>hexdump -C lines: address (at least 8 hex digits), 16 bytes in two groups of 8, |ASCII|.</summary>
+    /// <summary>
+    /// hexdump -C lines: address (at least 8 hex digits), 16 bytes in two groups of 8, |ASCII|. Addresses wider than 8
+    /// digits (kernel virtual) put the bytes in pairs, so every line fits 80 columns.
+    /// </summary>
     public IReadOnlyList<string> Lines
     {
         get
@@ -31,13 +34,26 @@ public sealed class CrashMemoryBlock
                 sb.Clear();
                 sb.Append((Address + (ulong)off).ToString("x" + width)).Append("  ");
                 int n = Math.Min(16, Bytes.Length - off);
-                for (int i = 0; i < 16; i++)
+                if (width <= 8)
                 {
-                    if (i < n) sb.Append(Bytes[off + i].ToString("x2")).Append(' ');
-                    else sb.Append("   ");
-                    if (i == 7) sb.Append(' ');
+                    for (int i = 0; i < 16; i++)
+                    {
+                        if (i < n) sb.Append(Bytes[off + i].ToString("x2")).Append(' ');
+                        else sb.Append("   ");
+                        if (i == 7) sb.Append(' ');
+                    }
+                    sb.Append(" |");
                 }
-                sb.Append(" |");
+                else
+                {
+                    // 64-bit addresses: bytes in pairs (xxd's grouping, memory order) so a line stays within 80 columns.
+                    for (int i = 0; i < 16; i++)
+                    {
+                        sb.Append(i < n ? Bytes[off + i].ToString("x2") : "  ");
+                        if (i % 2 == 1 && i < 15) sb.Append(i == 7 ? "  " : " ");
+                    }
+                    sb.Append("  |");
+                }
                 for (int i = 0; i < n; i++)
                 {
                     byte b = Bytes[off + i];

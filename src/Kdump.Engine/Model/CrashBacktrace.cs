@@ -1,3 +1,4 @@
+using Kdump.Engine;
 using System.Text;
 
 namespace Kdump.Engine.Model;
@@ -6,11 +7,11 @@ namespace Kdump.Engine.Model;
 /// The kernel backtrace of one task (Get-CrashBacktrace, crash's bt): who, where it ran, how the trace was
 /// started, and its frames from the innermost out.
 /// </summary>
-public sealed class CrashBacktrace
+public sealed class CrashBacktrace : DumpRecord
 {
     public int Pid { get; init; }
     /// <summary>Address of the task_struct.</summary>
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     public int Cpu { get; init; }
     public string Command { get; init; } = "";
     /// <summary>True when the task was running on its CPU when the dump was taken.</summary>
@@ -24,7 +25,6 @@ public sealed class CrashBacktrace
     public IReadOnlyList<CrashFrame> Frames { get; init; } = Array.Empty<CrashFrame>();
     /// <summary>Why the trace ended early (corrupt stack, missing data), else empty.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
-    public Vmcore? Vmcore { get; init; }
 
     /// <summary>crash's header line: <c>PID: 780      TASK: ffff8cda42d53080  CPU: 1    COMMAND: "kdump-panic"</c>.</summary>
     public string Header => $"PID: {Pid,-8} TASK: {Task:x16}  CPU: {Cpu,-4} COMMAND: \"{Command}\"";

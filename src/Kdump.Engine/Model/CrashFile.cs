@@ -1,17 +1,17 @@
+using Kdump.Engine;
 namespace Kdump.Engine.Model;
 
 /// <summary>One open file descriptor of a task (a row of crash's <c>files</c>).</summary>
-public sealed class CrashFile
+public sealed class CrashFile : DumpRecord
 {
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     public string Command { get; init; } = "";
     public int Fd { get; init; }
     /// <summary>struct file address.</summary>
-    public ulong File { get; init; }
-    public ulong Dentry { get; init; }
-    public ulong Inode { get; init; }
+    public KernelAddress File { get; init; }
+    public KernelAddress Dentry { get; init; }
+    public KernelAddress Inode { get; init; }
     /// <summary>REG DIR CHR BLK FIFO SOCK LNK, or UNKN for anonymous inodes (no file type bits), as crash prints.</summary>
     public string Type { get; init; } = "";
     /// <summary>The path as /proc/PID/fd shows it: the full path across mounts, pipe:[ino], socket:[ino], anon_inode:[name].</summary>
@@ -34,11 +34,10 @@ public sealed class CrashFile
 }
 
 /// <summary>A task's file context (crash's files header): root, working directory and open descriptors.</summary>
-public sealed class CrashTaskFiles
+public sealed class CrashTaskFiles : DumpRecord
 {
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     public int Cpu { get; init; }
     public string Command { get; init; } = "";
     public string Root { get; init; } = "";

@@ -1,3 +1,4 @@
+using Kdump.Engine;
 using System.Globalization;
 using System.Text;
 
@@ -10,8 +11,8 @@ namespace Kdump.Engine.Model;
 public sealed class CrashFrame
 {
     public int Level { get; init; }
-    public ulong StackPointer { get; init; }
-    public ulong InstructionPointer { get; init; }
+    public KernelAddress StackPointer { get; init; }
+    public KernelAddress InstructionPointer { get; init; }
     /// <summary>The function containing <see cref="InstructionPointer"/>, or null when no symbol covers it.</summary>
     public string? Function { get; init; }
     /// <summary>Offset of <see cref="InstructionPointer"/> in <see cref="Function"/>.</summary>

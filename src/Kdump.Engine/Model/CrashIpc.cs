@@ -1,3 +1,4 @@
+using Kdump.Engine;
 using System.Globalization;
 
 namespace Kdump.Engine.Model;
@@ -6,11 +7,11 @@ namespace Kdump.Engine.Model;
 public enum CrashIpcKind { Shm, Sem, Msg }
 
 /// <summary>What every System V IPC object has (struct kern_ipc_perm): crash's ipcs columns KEY, ID, UID, PERMS.</summary>
-public abstract class CrashIpcObject
+public abstract class CrashIpcObject : DumpRecord
 {
     public abstract CrashIpcKind Kind { get; }
     /// <summary>The kernel object: struct shmid_kernel, sem_array or msg_queue.</summary>
-    public ulong Address { get; init; }
+    public KernelAddress Address { get; init; }
     /// <summary>The IPC key (key_t); 0 is IPC_PRIVATE.</summary>
     public int Key { get; init; }
     /// <summary>The key as crash prints it (8 hex digits).</summary>
@@ -28,7 +29,7 @@ public abstract class CrashIpcObject
     /// <summary>Permission bits in octal, as ipcs prints them ("600").</summary>
     public string Perms => Convert.ToString(Mode & 0x1ff, 8);
     /// <summary>The struct ipc_namespace the object lives in.</summary>
-    public ulong Namespace { get; init; }
+    public KernelAddress Namespace { get; init; }
     public bool IsInitNamespace { get; init; }
 }
 

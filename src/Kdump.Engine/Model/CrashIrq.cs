@@ -1,13 +1,14 @@
+using Kdump.Engine;
 namespace Kdump.Engine.Model;
 
 /// <summary>One interrupt descriptor (crash's <c>irq</c>): the IRQ number, its irq_desc, its first irqaction and name.</summary>
-public sealed class CrashIrq
+public sealed class CrashIrq : DumpRecord
 {
     public int Irq { get; init; }
     /// <summary>Address of the struct irq_desc.</summary>
-    public ulong Descriptor { get; init; }
+    public KernelAddress Descriptor { get; init; }
     /// <summary>Address of the first struct irqaction (desc->action), 0 when no handler is installed.</summary>
-    public ulong Action { get; init; }
+    public KernelAddress Action { get; init; }
     /// <summary>The first action's name (request_irq's name), empty when there is no action.</summary>
     public string Name { get; init; } = "";
     /// <summary>Every irqaction on the chain (shared interrupts have several).</summary>
@@ -29,10 +30,10 @@ public sealed class CrashIrq
 /// One line of crash's <c>irq -s</c> and /proc/interrupts: the per-CPU counts (desc->kstat_irqs), their total, the
 /// chip text as /proc/interrupts prints it ("IO-APIC 2-edge") and every action name.
 /// </summary>
-public sealed class CrashIrqStatistics
+public sealed class CrashIrqStatistics : DumpRecord
 {
     public int Irq { get; init; }
-    public ulong Descriptor { get; init; }
+    public KernelAddress Descriptor { get; init; }
     /// <summary>The CPUs whose counts are in <see cref="CountsPerCpu"/> (all CPUs, or the -Cpu selection).</summary>
     public IReadOnlyList<int> Cpus { get; init; } = Array.Empty<int>();
     /// <summary>Interrupt counts, one per entry of <see cref="Cpus"/>.</summary>

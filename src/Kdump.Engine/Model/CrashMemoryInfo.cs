@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Kdump.Engine.Model;
 
 /// <summary>One line of crash's <c>kmem -i</c>: a figure in pages, in bytes, and as a share of its group's total.</summary>
-public sealed class CrashMemoryInfoLine
+public sealed class CrashMemoryInfoLine : DumpRecord
 {
     /// <summary>crash's label: "TOTAL MEM", "FREE", "USED", "SHARED", "BUFFERS", "CACHED", "SLAB", "TOTAL HUGE", "HUGE FREE",
     /// "TOTAL SWAP", "SWAP USED", "SWAP FREE", "COMMIT LIMIT", "COMMITTED".</summary>

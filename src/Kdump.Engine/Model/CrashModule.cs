@@ -1,17 +1,18 @@
+using Kdump.Engine;
 namespace Kdump.Engine.Model;
 
 /// <summary>
 /// A loaded kernel module (Get-CrashModule, crash's mod): the struct module, where its core image lives and, when a
 /// module tree was searched, the .ko file that matches its name.
 /// </summary>
-public sealed class CrashModule
+public sealed class CrashModule : DumpRecord
 {
     /// <summary>Module name as the kernel knows it (underscores, e.g. "virtio_pci").</summary>
     public string Name { get; init; } = "";
     /// <summary>Address of the struct module (crash's MODULE column).</summary>
-    public ulong Object { get; init; }
+    public KernelAddress Object { get; init; }
     /// <summary>Base of the core image: core_layout.base (before 6.4) or mem[MOD_TEXT].base (6.4 and later).</summary>
-    public ulong Base { get; init; }
+    public KernelAddress Base { get; init; }
     /// <summary>Bytes of the core image as crash prints them: core_layout.size, or the sum of the core mem[] regions.</summary>
     public ulong Size { get; init; }
     /// <summary>Bytes of executable text at <see cref="Base"/>.</summary>

@@ -1,13 +1,12 @@
+using Kdump.Engine;
 namespace Kdump.Engine.Model;
 
 /// <summary>
 /// One task (thread) of the crashed kernel, as crash's <c>ps</c> shows it: per-CPU idle tasks, kernel threads and
 /// every thread of every process. Sizes are KiB.
 /// </summary>
-public sealed class CrashProcess
+public sealed class CrashProcess : DumpRecord
 {
-    /// <summary>The dump this task belongs to (binds -Vmcore when piped to other cmdlets).</summary>
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
     /// <summary>The pid of the real parent (0 for the idle tasks, init and kthreadd).</summary>
     public int Ppid { get; init; }
@@ -16,7 +15,7 @@ public sealed class CrashProcess
     /// <summary>The CPU the task last ran on (task_cpu()).</summary>
     public int Cpu { get; init; }
     /// <summary>The address of the task_struct.</summary>
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     /// <summary>crash's state letters: RU IN UN ST TR ZO DE ID WA PA NE (or ?? when unknown).</summary>
     public string State { get; init; } = "";
     /// <summary>The raw task state (__state or state).</summary>
@@ -41,11 +40,11 @@ public sealed class CrashProcess
     /// <summary>The task running the panic (the active task of the panic CPU).</summary>
     public bool IsPanicTask { get; init; }
     /// <summary>task_struct.mm (0 for kernel threads).</summary>
-    public ulong Mm { get; init; }
+    public KernelAddress Mm { get; init; }
     /// <summary>The real parent's task_struct address.</summary>
-    public ulong ParentTask { get; init; }
+    public KernelAddress ParentTask { get; init; }
     /// <summary>The thread-group leader's task_struct address.</summary>
-    public ulong GroupLeader { get; init; }
+    public KernelAddress GroupLeader { get; init; }
     /// <summary>What could not be read for this task (memory counters in excluded pages ...), or null.</summary>
     public string? Problem { get; init; }
 

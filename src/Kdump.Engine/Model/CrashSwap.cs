@@ -1,10 +1,11 @@
+using Kdump.Engine;
 namespace Kdump.Engine.Model;
 
 /// <summary>One swap device or file (crash's swap, /proc/swaps).</summary>
-public sealed class CrashSwap
+public sealed class CrashSwap : DumpRecord
 {
     /// <summary>Address of the struct swap_info_struct.</summary>
-    public ulong SwapInfo { get; init; }
+    public KernelAddress SwapInfo { get; init; }
     /// <summary>The swap type number (index in swap_info[]).</summary>
     public int Index { get; init; }
     /// <summary>"PARTITION" (a block device) or "FILE".</summary>

@@ -1,9 +1,8 @@
 namespace Kdump.Engine.Model;
 
 /// <summary>The crashed system at a glance (crash's <c>sys</c>).</summary>
-public sealed class CrashSystem
+public sealed class CrashSystem : DumpRecord
 {
-    public Vmcore? Vmcore { get; init; }
     /// <summary>The vmlinux in use, or where the types came from when there is none ("BTF in the dump ...").</summary>
     public string Kernel { get; init; } = "";
     public string DumpFile { get; init; } = "";

@@ -1,17 +1,17 @@
+using Kdump.Engine;
 namespace Kdump.Engine.Model;
 
 /// <summary>A task's address space (crash's <c>vm</c>): the mm, its page-table root, sizes and its areas.</summary>
-public sealed class CrashVm
+public sealed class CrashVm : DumpRecord
 {
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     public int Cpu { get; init; }
     public string Command { get; init; } = "";
     /// <summary>task->mm (0 for kernel threads, which have no areas).</summary>
-    public ulong Mm { get; init; }
+    public KernelAddress Mm { get; init; }
     /// <summary>mm->pgd, the page-table root (kernel virtual): pipe to Convert-CrashAddress -Pgd.</summary>
-    public ulong Pgd { get; init; }
+    public KernelAddress Pgd { get; init; }
     /// <summary>Resident KiB (as Get-CrashProcess's Rss).</summary>
     public ulong Rss { get; init; }
     /// <summary>mm->total_vm in KiB.</summary>
@@ -23,16 +23,15 @@ public sealed class CrashVm
 }
 
 /// <summary>One vm_area_struct of a task.</summary>
-public sealed class CrashVmArea
+public sealed class CrashVmArea : DumpRecord
 {
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     public string Command { get; init; } = "";
     /// <summary>The vm_area_struct address.</summary>
-    public ulong Vma { get; init; }
-    public ulong Start { get; init; }
-    public ulong End { get; init; }
+    public KernelAddress Vma { get; init; }
+    public KernelAddress Start { get; init; }
+    public KernelAddress End { get; init; }
     public ulong Size => End - Start;
     /// <summary>vm_flags.</summary>
     public ulong Flags { get; init; }
@@ -45,7 +44,7 @@ public sealed class CrashVmArea
     /// <summary>Offset into the file in bytes (vm_pgoff × page size).</summary>
     public ulong Offset { get; init; }
     /// <summary>The address space this area belongs to (mm->pgd) for Convert-CrashAddress.</summary>
-    public ulong Pgd { get; init; }
+    public KernelAddress Pgd { get; init; }
 
     public override string ToString() => $"{Vma:x16} {Start,12:x} {End,12:x} {Flags,8:x} {File}";
 }

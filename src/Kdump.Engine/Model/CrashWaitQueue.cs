@@ -1,14 +1,15 @@
+using Kdump.Engine;
 namespace Kdump.Engine.Model;
 
 /// <summary>One entry of a wait queue (crash's waitq): the waiting task (PID, TASK, CPU, COMMAND) and the entry itself.</summary>
-public sealed class CrashWaitQueueEntry
+public sealed class CrashWaitQueueEntry : DumpRecord
 {
     /// <summary>The wait_queue_head the entry was found on.</summary>
-    public ulong WaitQueue { get; init; }
+    public KernelAddress WaitQueue { get; init; }
     /// <summary>Address of the struct wait_queue_entry.</summary>
-    public ulong Entry { get; init; }
+    public KernelAddress Entry { get; init; }
     /// <summary>wait_queue_entry.private: the waiting task for ordinary waits (autoremove_wake_function, default_wake_function ...).</summary>
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     /// <summary>The task's PID, or null when <see cref="Task"/> is not a task of the dump (poll and epoll entries keep other data there).</summary>
     public int? Pid { get; init; }
     public int? Cpu { get; init; }

@@ -34,6 +34,18 @@ public sealed class Vmcore : IDisposable
         Vmlinux = vmlinux;
         SystemMap = systemMap;
         OpenedAt = DateTimeOffset.Now;
+        Identity = new VmcoreIdentity(this);
+    }
+
+    /// <summary>What output records carry to name this dump (Id, Name, Path): plain data, never the live dump.</summary>
+    public VmcoreIdentity Identity { get; }
+
+    /// <summary>Throws VmcoreClosed once the dump has been closed: no entry point reads a closed dump or its debug files.</summary>
+    public void ThrowIfClosed()
+    {
+        if (!IsOpen)
+            throw new KdumpException("VmcoreClosed", KdumpErrorKind.InvalidArgument,
+                $"The dump '{Path}' (Id {Id}) has been closed. Open it again with Open-Vmcore.", Path);
     }
 
     /// <summary>A number unique in this process, for telling open dumps apart.</summary>
@@ -88,6 +100,7 @@ public sealed class Vmcore : IDisposable
     {
         get
         {
+            ThrowIfClosed();
             if (_kernel is { } k) return k;
             lock (_kernelLock)
             {
@@ -114,6 +127,7 @@ public sealed class Vmcore : IDisposable
     public void AttachVmlinux(string path, bool force, TypeSourcePreference types, EngineHost? host = null)
     {
         host ??= EngineHost.Null;
+        ThrowIfClosed();
         // Finders are added to the shared kernel hub, and answers (the task table) are cached from it: attaching a
         // second vmlinux would stack finders behind answers already given, so only the same file is accepted again.
         if (_vmlinuxFile is not null)
@@ -162,17 +176,19 @@ public sealed class Vmcore : IDisposable
     /// <summary>True once <see cref="Kernel"/> has been created.</summary>
     public bool KernelLoaded => _kernel is not null;
     /// <summary>The symbol sources in use, in order ("(not loaded)" before the first symbol lookup).</summary>
-    public string SymbolSources => _kernel?.SymbolSourceText ?? "(not loaded)";
+    public string SymbolSources => !IsOpen ? "(closed)" : _kernel?.SymbolSourceText ?? "(not loaded)";
     /// <summary>The type sources in use, in order ("(not loaded)" before the first type lookup).</summary>
-    public string TypeSources => _kernel?.TypeSourceText ?? "(not loaded)";
+    public string TypeSources => !IsOpen ? "(closed)" : _kernel?.TypeSourceText ?? "(not loaded)";
 
-    public void ReadPhysical(ulong address, Span<byte> destination) => Dump.ReadPhysical(address, destination);
-    public int TryReadPhysical(ulong address, Span<byte> destination, out PageStatus status) => Dump.TryReadPhysical(address, destination, out status);
+    public void ReadPhysical(ulong address, Span<byte> destination) { ThrowIfClosed(); Dump.ReadPhysical(address, destination); }
+    public int TryReadPhysical(ulong address, Span<byte> destination, out PageStatus status) { ThrowIfClosed(); return Dump.TryReadPhysical(address, destination, out status); }
 
+    /// <summary>Closes the dump and its debug files; every later use throws VmcoreClosed.</summary>
     public void Dispose()
     {
-        _vmlinuxFile?.Dispose();
+        // The dump first, so IsOpen is false before the vmlinux mapping goes away.
         Dump.Dispose();
+        _vmlinuxFile?.Dispose();
     }
 
     public override string ToString() => $"{Name} [{Format}{(Compression != DumpCompression.None ? "/" + Compression : "")}] {KernelRelease}";

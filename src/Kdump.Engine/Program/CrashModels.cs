@@ -1,3 +1,4 @@
+using Kdump.Engine;
 using System.Globalization;
 using Kdump.Engine.Symbols;
 using Kdump.Engine.Types;
@@ -5,11 +6,11 @@ using Kdump.Engine.Types;
 namespace Kdump.Engine.Program;
 
 /// <summary>Get-CrashSymbol -Address output: the symbol an address falls in (crash's sym).</summary>
-public sealed class CrashSymbolLookup
+public sealed class CrashSymbolLookup : Kdump.Engine.Model.DumpRecord
 {
-    public ulong Address { get; init; }
+    public KernelAddress Address { get; init; }
     public string Name { get; init; } = "";
-    public ulong SymbolAddress { get; init; }
+    public KernelAddress SymbolAddress { get; init; }
     public ulong Offset { get; init; }
     public char Type { get; init; }
     public ulong? Size { get; init; }
@@ -44,7 +45,7 @@ public sealed class CrashTypeMember
 }
 
 /// <summary>Get-CrashType output: a type and, for structs/unions, its member layout (crash's whatis/struct -o).</summary>
-public sealed class CrashTypeInfo
+public sealed class CrashTypeInfo : Kdump.Engine.Model.DumpRecord
 {
     public string Name { get; init; } = "";
     public TypeKind Kind { get; init; }
@@ -54,8 +55,10 @@ public sealed class CrashTypeInfo
     public IReadOnlyList<CrashTypeMember> Members { get; init; } = Array.Empty<CrashTypeMember>();
     public IReadOnlyList<KeyValuePair<string, long>> Enumerators { get; init; } = Array.Empty<KeyValuePair<string, long>>();
     public string Source { get; init; } = "";
-    /// <summary>The engine type, for scripting.</summary>
-    public KType? Type { get; init; }
+    private KType? _type;
+
+    /// <summary>The engine type, for scripting (a method, not a property, so serialising the record never walks the type graph).</summary>
+    public KType? GetKernelType() => _type;
 
     public static CrashTypeInfo From(KType type, string source)
     {
@@ -64,7 +67,7 @@ public sealed class CrashTypeInfo
         if (resolved is KStructType st) Flatten(st, 0, 0, members);
         return new CrashTypeInfo
         {
-            Name = type.DisplayName, Kind = type.Kind, Size = type.Size, Source = source, Type = type,
+            Name = type.DisplayName, Kind = type.Kind, Size = type.Size, Source = source, _type = type,
             ResolvedName = ReferenceEquals(resolved, type) ? null : resolved.DisplayName,
             Members = members,
             Enumerators = resolved is KEnumType e ? e.Enumerators : Array.Empty<KeyValuePair<string, long>>(),
@@ -100,7 +103,7 @@ public sealed class CrashTypeInfo
 public sealed class CrashObjectMember
 {
     public string Name { get; init; } = "";
-    public ulong Address { get; init; }
+    public KernelAddress Address { get; init; }
     public ulong Offset { get; init; }
     public string TypeName { get; init; } = "";
     /// <summary>Integer (long/ulong), pointer (ulong), string (char arrays), or null for aggregates and unreadable members.</summary>
@@ -113,9 +116,9 @@ public sealed class CrashObjectMember
 }
 
 /// <summary>Get-CrashObject output: a typed kernel object at an address (crash's struct/p) — no PSObject.</summary>
-public sealed class CrashObject
+public sealed class CrashObject : Kdump.Engine.Model.DumpRecord
 {
-    public ulong Address { get; init; }
+    public KernelAddress Address { get; init; }
     public string TypeName { get; init; } = "";
     public ulong Size { get; init; }
     /// <summary>The symbol the object belongs to (for variables), else null.</summary>
@@ -124,8 +127,16 @@ public sealed class CrashObject
     /// <summary>The scalar value when the object is not a struct/union.</summary>
     public object? Value { get; init; }
     public string Display { get; init; } = "";
-    /// <summary>The engine object, for further navigation in scripts.</summary>
-    public KernelObject Object { get; init; }
+    private KernelObject _object;
+
+    /// <summary>The engine object, for further navigation in scripts (a method, not a property, so serialising the record never reads the dump).</summary>
+    public KernelObject GetKernelObject() => _object;
+
+    /// <summary>A copy of this object showing only <paramref name="members"/>.</summary>
+    public CrashObject WithMembers(IReadOnlyList<CrashObjectMember> members) => new()
+    {
+        Vmcore = Vmcore, Address = Address, TypeName = TypeName, Size = Size, Symbol = Symbol, Members = members, Value = Value, Display = Display, _object = _object,
+    };
 
     public CrashObjectMember? this[string name] => Members.FirstOrDefault(m => m.Name == name);
 
@@ -138,7 +149,7 @@ public sealed class CrashObject
         return new CrashObject
         {
             Address = o.Address, TypeName = o.Type.DisplayName, Size = CrashTypeInfo.SafeSize(o.Type), Symbol = symbol,
-            Members = members, Value = value, Display = display, Object = o,
+            Members = members, Value = value, Display = display, _object = o,
         };
         static string st2(KType t) => ((KStructType)t).Members.Count + " members";
     }
@@ -204,9 +215,9 @@ public sealed class CrashObject
 }
 
 /// <summary>Read-CrashMemory -Width output: one row of words (crash's rd -8/-16/-32/-64).</summary>
-public sealed class CrashMemoryWords
+public sealed class CrashMemoryWords : Kdump.Engine.Model.DumpRecord
 {
-    public ulong Address { get; init; }
+    public KernelAddress Address { get; init; }
     public string AddressSpace { get; init; } = "virtual";
     /// <summary>Word width in bits: 8, 16, 32 or 64.</summary>
     public int Width { get; init; }

@@ -1,3 +1,4 @@
+using Kdump.Engine;
 namespace Kdump.Engine.Translation;
 
 /// <summary>How an address was (or was not) resolved.</summary>
@@ -14,11 +15,11 @@ public enum TranslationStatus
 }
 
 /// <summary>The result of translating one address (vtop / ptov).</summary>
-public sealed class AddressTranslation
+public sealed class AddressTranslation : Kdump.Engine.Model.DumpRecord
 {
-    public ulong VirtualAddress { get; init; }
+    public KernelAddress VirtualAddress { get; init; }
     /// <summary>The physical address, when the address maps a page (Mapped or ProtNone).</summary>
-    public ulong? PhysicalAddress { get; init; }
+    public KernelAddress? PhysicalAddress { get; init; }
     public AddressSpace AddressSpace { get; init; }
     /// <summary>Size of the page that maps the address: 4096, 2 MiB or 1 GiB (0 when unmapped).</summary>
     public ulong PageSize { get; init; }
@@ -32,13 +33,13 @@ public sealed class AddressTranslation
     /// <summary>Swap offset, in pages, of a swap entry.</summary>
     public ulong? SwapOffset { get; init; }
     /// <summary>The physical address of the top-level table used (0 for physical/direct lookups).</summary>
-    public ulong PageTableRoot { get; init; }
+    public KernelAddress PageTableRoot { get; init; }
     /// <summary>The swap device or file of a swapped page (swap_info[SwapType]->swap_file), when known.</summary>
     public string? SwapDevice { get; init; }
     /// <summary>The pid of the task whose address space was used (-Pid/-Task), or null.</summary>
     public int? Pid { get; init; }
     /// <summary>The task_struct whose address space was used (-Pid/-Task), or null.</summary>
-    public ulong? Task { get; init; }
+    public KernelAddress? Task { get; init; }
     /// <summary>The task's memory area (vm_area_struct) that contains the address, when a task was given and one does.</summary>
     public Kdump.Engine.Model.CrashVmArea? Vma { get; init; }
 

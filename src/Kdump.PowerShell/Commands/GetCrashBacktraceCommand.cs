@@ -5,6 +5,8 @@ using Kdump.Engine.Linux.Tasks;
 using Kdump.Engine.Model;
 using Kdump.Engine.Program;
 
+using Kdump.PowerShell.Completers;
+
 namespace Kdump.PowerShell.Commands;
 
 /// <summary>
@@ -22,10 +24,12 @@ public sealed class GetCrashBacktraceCommand : VmcoreCommandBase
 
     /// <summary>Process ids; every thread with the id is traced (0: each CPU's idle task).</summary>
     [Parameter(Position = 0, ParameterSetName = TargetSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(PidCompleter))]
     public int[]? Pid { get; set; }
 
     /// <summary>task_struct addresses; takes precedence over -Pid when both arrive from a piped object.</summary>
     [Parameter(ParameterSetName = TargetSet, ValueFromPipelineByPropertyName = true)]
+    [AddressTransformation]
     public ulong[]? Task { get; set; }
 
     /// <summary>Every CPU's running task, like crash's bt -a.</summary>

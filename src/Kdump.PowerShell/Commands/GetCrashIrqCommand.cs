@@ -4,6 +4,8 @@ using Kdump.Engine.Linux.Irq;
 using Kdump.Engine.Model;
 using Kdump.Engine.Program;
 
+using Kdump.PowerShell.Completers;
+
 namespace Kdump.PowerShell.Commands;
 
 /// <summary>
@@ -18,6 +20,7 @@ public sealed class GetCrashIrqCommand : VmcoreCommandBase
     /// <summary>Only these IRQ numbers.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(IrqCompleter))]
     public int[]? Irq { get; set; }
 
     /// <summary>The /proc/interrupts view: per-CPU counts, total, chip and every action name (crash's irq -s).</summary>
@@ -27,6 +30,7 @@ public sealed class GetCrashIrqCommand : VmcoreCommandBase
     /// <summary>With -Statistics: only these CPUs' counts (crash's irq -s -c). Without: only IRQs whose affinity includes one of them.</summary>
     [Parameter]
     [ValidateRange(0, 65535)]
+    [ArgumentCompleter(typeof(CpuCompleter))]
     public int[]? Cpu { get; set; }
 
     protected override void ProcessRecord()

@@ -4,6 +4,8 @@ using Kdump.Engine.Linux.Modules;
 using Kdump.Engine.Model;
 using Kdump.Engine.Program;
 
+using Kdump.PowerShell.Completers;
+
 namespace Kdump.PowerShell.Commands;
 
 /// <summary>
@@ -15,8 +17,9 @@ namespace Kdump.PowerShell.Commands;
 public sealed class GetCrashModuleCommand : VmcoreCommandBase
 {
     /// <summary>Module names to show; wildcards allowed; '-' and '_' match each other.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(ModuleNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>A directory searched recursively for name.ko, .ko.xz, .ko.gz and .ko.zst (e.g. /lib/modules/&lt;release&gt;).</summary>

@@ -2,6 +2,8 @@ using System.Management.Automation;
 using Kdump.Engine;
 using Kdump.Engine.Program;
 
+using Kdump.PowerShell.Completers;
+
 namespace Kdump.PowerShell.Commands;
 
 /// <summary>
@@ -14,10 +16,12 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
 {
     private const string AddressSet = "Address";
     private const string VariableSet = "Variable";
+    private const ulong MaxObjectBytes = 1 << 20;
 
     /// <summary>The type of the object, e.g. "struct task_struct". Optional with -Variable when the type sources know the variable.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = AddressSet)]
     [Parameter(ParameterSetName = VariableSet)]
+    [ArgumentCompleter(typeof(TypeNameCompleter))]
     public string Type { get; set; } = "";
 
     /// <summary>Kernel virtual addresses of objects of -Type.</summary>
@@ -27,10 +31,12 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
 
     /// <summary>A global variable by symbol name (e.g. init_task).</summary>
     [Parameter(Mandatory = true, ParameterSetName = VariableSet)]
+    [ArgumentCompleter(typeof(VariableCompleter))]
     public string Variable { get; set; } = "";
 
     /// <summary>Only these members (paths such as "pid" or "tasks.next" are allowed).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(MemberCompleter))]
     public string[]? Member { get; set; }
 
     protected override void ProcessRecord()
@@ -58,6 +64,9 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
 
     private void Emit(KernelObject o, string? symbol)
     {
+        // Like crash's struct: an object whose memory cannot be read (AddressNotMapped, PageExcluded ...) is an
+        // error for that address, not an object full of "<AddressNotMapped>" members.
+        if (o.Type.Resolve() is { Size: > 0 and <= MaxObjectBytes }) o.ReadBytes();
         var obj = CrashObject.From(o, symbol);
         if (Member is { Length: > 0 })
         {
@@ -68,7 +77,7 @@ public sealed class GetCrashObjectCommand : VmcoreCommandBase
                 var (value, display, error) = CrashObject.Describe(m);
                 picked.Add(new CrashObjectMember { Name = path, Address = m.Address, Offset = m.Address - o.Address, TypeName = m.Type.DisplayName, Value = value, Display = display, Error = error });
             }
-            obj = new CrashObject { Address = obj.Address, TypeName = obj.TypeName, Size = obj.Size, Symbol = symbol, Members = picked, Value = obj.Value, Display = obj.Display, Object = o };
+            obj = obj.WithMembers(picked);
         }
         WriteObject(obj);
     }

@@ -24,8 +24,9 @@ public sealed class GetCrashProcessCommand : VmcoreCommandBase
     [ArgumentCompleter(typeof(PidCompleter))]
     public int[]? Pid { get; set; }
 
-    /// <summary>Only tasks whose command (comm) matches one of these wildcards.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>Only tasks whose command (comm) matches one of these wildcards. Not bound from the pipeline: a piped
+    /// Vmcore's Name is a file name, and a piped CrashProcess is selected by its Task.</summary>
+    [Parameter]
     [Alias("Command", "Comm")]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(TaskNameCompleter))]

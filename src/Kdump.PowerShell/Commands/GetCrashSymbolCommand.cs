@@ -3,6 +3,8 @@ using Kdump.Engine;
 using Kdump.Engine.Program;
 using Kdump.Engine.Symbols;
 
+using Kdump.PowerShell.Completers;
+
 namespace Kdump.PowerShell.Commands;
 
 /// <summary>
@@ -20,6 +22,7 @@ public sealed class GetCrashSymbolCommand : VmcoreCommandBase
     /// <summary>Symbol names; wildcards allowed.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SymbolCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>Addresses to place: the nearest symbol at or below each, with the offset.</summary>

@@ -3,6 +3,8 @@ using Kdump.Engine;
 using Kdump.Engine.Program;
 using Kdump.Engine.Types;
 
+using Kdump.PowerShell.Completers;
+
 namespace Kdump.PowerShell.Commands;
 
 /// <summary>
@@ -15,6 +17,7 @@ public sealed class GetCrashTypeCommand : VmcoreCommandBase
 {
     /// <summary>C spellings: "struct task_struct", "union thread_union", "enum pid_type", "pid_t", or a bare struct name.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ArgumentCompleter(typeof(TypeNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     protected override void ProcessRecord()

@@ -11,16 +11,25 @@ namespace Kdump.PowerShell.Commands;
 /// the last one current. Paths from the pipeline are collected and opened together at the end, so the parts of a
 /// split set given in any order open as one dump.
 /// </summary>
-[Cmdlet(VerbsCommon.Open, "Vmcore")]
+[Cmdlet(VerbsCommon.Open, "Vmcore", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(Vmcore))]
 public sealed class OpenVmcoreCommand : KdumpCmdlet
 {
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
     private readonly List<string> _paths = new();
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
+    /// <summary>Dump files; wildcards allowed. A pattern or path that matches nothing is an error (VmcoreNotFound).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>Dump files taken exactly as written (no wildcards: vmcore[1].kdump); binds Get-ChildItem's output.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -38,14 +47,36 @@ public sealed class OpenVmcoreCommand : KdumpCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var p in Path)
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var p in literal ? LiteralPath : Path)
         {
             try
             {
-                var resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(p, out var provider);
+                ProviderInfo provider;
+                IReadOnlyList<string> resolved;
+                if (literal)
+                {
+                    var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(p, out provider, out _);
+                    resolved = File.Exists(full) || Directory.Exists(full) ? new[] { full } : Array.Empty<string>();
+                }
+                else
+                {
+                    resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(p, out provider);
+                    // A file whose name holds wildcard characters (vmcore[1].kdump) still opens by -Path when the
+                    // pattern matches nothing else.
+                    if (resolved.Count == 0 && WildcardPattern.ContainsWildcardCharacters(p)
+                        && SessionState.Path.GetUnresolvedProviderPathFromPSPath(p) is { } exact && File.Exists(exact))
+                        resolved = new[] { exact };
+                }
                 if (provider.Name != "FileSystem")
                 {
                     WriteKdumpError(new KdumpException("VmcorePathNotFile", KdumpErrorKind.InvalidArgument, $"'{p}' is not a file-system path.", p));
+                    continue;
+                }
+                if (resolved.Count == 0)
+                {
+                    WriteKdumpError(new KdumpException("VmcoreNotFound", KdumpErrorKind.NotFound,
+                        literal || !WildcardPattern.ContainsWildcardCharacters(p) ? $"Cannot find dump file '{p}'." : $"No file matches '{p}'.", p));
                     continue;
                 }
                 foreach (var r in resolved)

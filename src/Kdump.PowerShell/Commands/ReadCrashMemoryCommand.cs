@@ -5,15 +5,18 @@ using Kdump.Engine.Dump;
 using Kdump.Engine.Program;
 using Kdump.Engine.Translation;
 
+using Kdump.PowerShell.Completers;
+
 namespace Kdump.PowerShell.Commands;
 
 /// <summary>
-/// Read-CrashMemory: reads physical memory (crash's rd -p), kernel virtual memory (-Address, rd) or a symbol's memory
+/// Read-CrashMemory: reads kernel virtual memory (a positional address or -Address, like crash's rd), physical memory
+/// (-PhysicalAddress, rd -p) or a symbol's memory
 /// (-Symbol, rd symbol) and shows it like hexdump -C, or as words with -Width 8|16|32|64. An unreadable page is an
 /// error (PageExcluded, PageNotInDump, PageLost, PageCorrupt, AddressNotMapped ...) with its address as target; the
 /// readable bytes around it are still returned.
 /// </summary>
-[Cmdlet(VerbsCommunications.Read, "CrashMemory", DefaultParameterSetName = PhysicalSet)]
+[Cmdlet(VerbsCommunications.Read, "CrashMemory", DefaultParameterSetName = VirtualSet)]
 [OutputType(typeof(CrashMemoryBlock), typeof(CrashMemoryWords))]
 public sealed class ReadCrashMemoryCommand : VmcoreCommandBase
 {
@@ -22,18 +25,20 @@ public sealed class ReadCrashMemoryCommand : VmcoreCommandBase
     private const string VirtualSet = "Virtual";
     private const string SymbolSet = "Symbol";
 
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PhysicalSet, ValueFromPipelineByPropertyName = true)]
+    /// <summary>A physical address (crash's rd -p); only by name, a positional address is kernel virtual.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PhysicalSet, ValueFromPipelineByPropertyName = true)]
     [AddressTransformation]
     public ulong PhysicalAddress { get; set; }
 
-    /// <summary>A kernel virtual address (direct map, kernel image, vmalloc, modules, per-CPU areas).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = VirtualSet, ValueFromPipelineByPropertyName = true)]
+    /// <summary>A kernel virtual address (direct map, kernel image, vmalloc, modules, per-CPU areas); the positional address.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = VirtualSet, ValueFromPipelineByPropertyName = true)]
     [Alias("VirtualAddress")]
     [AddressTransformation]
     public ulong Address { get; set; }
 
     /// <summary>A kernel symbol whose memory to read.</summary>
     [Parameter(Mandatory = true, ParameterSetName = SymbolSet)]
+    [ArgumentCompleter(typeof(SymbolCompleter))]
     public string Symbol { get; set; } = "";
 
     [Parameter(Position = 1)]

@@ -32,16 +32,39 @@ public sealed class TaskNameCompleter : IArgumentCompleter
     {
         var table = TaskCompletion.Table(fakeBoundParameters);
         if (table is null) yield break;
-        string word = wordToComplete.Trim('\'', '"');
-        var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);
+        string word = CompletionText.Unquote(wordToComplete);
         int n = 0;
         foreach (var name in table.Tasks.Select(t => t.Command).Distinct(StringComparer.Ordinal).Order(StringComparer.OrdinalIgnoreCase))
         {
-            if (!pattern.IsMatch(name)) continue;
+            if (!CompletionText.Matches(name, word)) continue;
             if (++n > 500) yield break;
-            string text = name.IndexOfAny(new[] { ' ', '[', ']', '*', '?', '\'', '$', '(', ')', '{', '}', ',', ';', '`', '"' }) >= 0 ? "'" + name.Replace("'", "''") + "'" : name;
-            yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
+            yield return new CompletionResult(CompletionText.Quote(name, wordToComplete), name, CompletionResultType.ParameterValue, name);
         }
+    }
+}
+
+/// <summary>The dump a completer works on: the -Vmcore already typed (object, Id, name or path), else the current one.</summary>
+internal static class CompletionVmcore
+{
+    public static Vmcore? From(IDictionary bound)
+    {
+        try
+        {
+            var raw = bound.Contains("Vmcore") ? bound["Vmcore"] : null;
+            if (raw is PSObject pso) raw = pso.BaseObject;
+            var session = VmcoreSession.Current;
+            var v = raw switch
+            {
+                null => session.CurrentVmcore,
+                Vmcore live => live,
+                VmcoreIdentity id => session.Resolve(id),
+                int i => session.Resolve(new VmcoreIdentity(i)),
+                string s => session.Resolve(new VmcoreIdentity(s)),
+                _ => null,
+            };
+            return v is { IsOpen: true } ? v : null;
+        }
+        catch (Exception) { return null; } // completion never throws at the user
     }
 }
 
@@ -51,7 +74,7 @@ internal static class TaskCompletion
     {
         try
         {
-            var v = (bound["Vmcore"] is PSObject { BaseObject: Vmcore pv } ? pv : bound["Vmcore"] as Vmcore) ?? VmcoreSession.Current.CurrentVmcore;
+            var v = CompletionVmcore.From(bound);
             return v is { IsOpen: true } ? TaskTable.Get(v.Kernel, v) : null;
         }
         catch (Exception) { return null; } // completion never throws at the user

@@ -125,10 +125,14 @@ public static partial class CrashRows
         return rows;
     }
 
+    /// <summary>crash's DATE spelling (ctime): the day of the month padded to two columns ("Sat Dec  5").</summary>
+    private static string Ctime(DateTimeOffset d) =>
+        string.Format(CultureInfo.InvariantCulture, "{0:ddd MMM} {1,2} {0:HH:mm:ss} UTC {0:yyyy}", d, d.Day);
+
     public static List<string> Sys(CrashSystem s) => new()
     {
         $"CPUS: {s.Cpus}" + (s.OfflineCpus > 0 ? $" [OFFLINE: {s.OfflineCpus}]" : ""),
-        "DATE: " + (s.Date is { } d ? d.ToUniversalTime().ToString("ddd MMM d HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture).Replace("  ", " ") : "?"),
+        "DATE: " + (s.Date is { } d ? Ctime(d.ToUniversalTime()) : "?"),
         "UPTIME: " + (s.Uptime is { } u ? $"{(int)u.TotalHours:00}:{u.Minutes:00}:{u.Seconds:00}" : "?"),
         $"LOAD AVERAGE: {s.LoadAverageText}",
         $"TASKS: {s.Tasks.ToString(CultureInfo.InvariantCulture)}",

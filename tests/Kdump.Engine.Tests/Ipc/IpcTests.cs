@@ -45,7 +45,7 @@ public class IpcTests
             var (section, f) = crash[i];
             var o = ours[i];
             Assert.Equal(section switch { "SHMID_KERNEL" => CrashIpcKind.Shm, "SEM_ARRAY" => CrashIpcKind.Sem, _ => CrashIpcKind.Msg }, o.Kind);
-            Assert.Equal(Convert.ToUInt64(f[0], 16), o.Address);
+            Assert.Equal(Convert.ToUInt64(f[0], 16), o.Address.Value);
             Assert.Equal(f[1], o.KeyHex);
             Assert.Equal(int.Parse(f[2]), o.Id);
             Assert.Equal(uint.Parse(f[3]), o.Uid);

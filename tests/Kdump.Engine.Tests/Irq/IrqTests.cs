@@ -92,12 +92,12 @@ public class IrqTests
         Assert.Equal(Enumerable.Range(0, 16).Concat(Enumerable.Range(24, 6)), list.Select(d => d.Irq));
         var timer = list[0];
         Assert.Equal("timer", timer.Name);
-        Assert.NotEqual(0UL, timer.Action);
+        Assert.NotEqual(0UL, timer.Action.Value);
         Assert.Equal("IO-APIC", timer.ChipName);
         Assert.Equal(2UL, timer.HwIrq);
         Assert.Equal("edge", timer.FlowName);
         Assert.Equal(new[] { 0, 1 }, timer.Affinity);
-        Assert.Equal(0UL, list.Single(d => d.Irq == 2).Action);
+        Assert.Equal(0UL, list.Single(d => d.Irq == 2).Action.Value);
         Assert.Equal("", list.Single(d => d.Irq == 2).Name);
         // virtio queue vectors are bound to one CPU each
         Assert.Equal(new[] { 0 }, list.Single(d => d.Irq == 25).Affinity);

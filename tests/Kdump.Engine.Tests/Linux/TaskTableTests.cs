@@ -63,7 +63,7 @@ public class TaskTableTruthTests
         Assert.Equal(2, idle.Count);
         Assert.All(idle, t => Assert.True(t.IsIdle && t.IsKernelThread));
         Assert.Equal(new[] { "swapper/0", "swapper/1" }, idle.Select(t => t.Command));
-        Assert.Equal(SampleDump.Vmcore.Kernel.GetSymbol("init_task").Address, idle[0].Task);
+        Assert.Equal(SampleDump.Vmcore.Kernel.GetSymbol("init_task").Address, idle[0].Task.Value);
         Assert.Same(idle[0], Table.ActiveTask(0));
         Assert.Null(Table.ActiveTask(99));
         Assert.Null(Table.FindByAddress(0x1234));
@@ -76,7 +76,7 @@ public class TaskTableTruthTests
     {
         var crash = SampleDump.ParsePs(SampleDump.CrashText("ps-group-leaders.txt"));
         var ours = Table.Tasks.Where(t => t.IsThreadGroupLeader).ToList();
-        Assert.Equal(crash.Select(c => c.Task), ours.Select(t => t.Task));
+        Assert.Equal(crash.Select(c => c.Task), ours.Select(t => t.Task.Value));
     }
 
     [SampleFact]
@@ -88,7 +88,7 @@ public class TaskTableTruthTests
         for (int i = 0; i < sections.Length; i++)
         {
             var chain = rx.Matches(sections[i]).Select(m => Convert.ToUInt64(m.Groups[1].Value, 16)).ToList();
-            Assert.Equal(chain, Table.Ancestry(Table.FindByAddress(chain[^1])!).Select(t => t.Task));
+            Assert.Equal(chain, Table.Ancestry(Table.FindByAddress(chain[^1])!).Select(t => t.Task.Value));
         }
     }
 
@@ -145,7 +145,7 @@ public class TasksWithDwarfTests
         Assert.Empty(table.Warnings);
         var crash = SampleDump.ParsePs(SampleDump.CrashText("ps.txt"));
         Assert.Equal(crash.Select(c => (c.Pid, c.Ppid, c.Cpu, c.Task, c.State, c.Vsz, c.Rss, c.Comm, c.Active)),
-            table.Tasks.Select(t => (t.Pid, t.Ppid, t.Cpu, t.Task, t.State, t.Vsz, t.Rss, t.DisplayCommand, t.IsActive)));
+            table.Tasks.Select(t => (t.Pid, t.Ppid, t.Cpu, t.Task.Value, t.State, t.Vsz, t.Rss, t.DisplayCommand, t.IsActive)));
         var files = Kdump.Engine.Linux.Fs.TaskFiles.Read(v.Kernel, table.FindByPid(114).Single());
         Assert.Equal("anon_inode:[eventfd]", files.Files.Single(f => f.Fd == 12).Path);
         Assert.Equal(10, Kdump.Engine.Linux.Mm.TaskVm.Read(v.Kernel, table.FindByPid(1).Single()).Areas.Count);

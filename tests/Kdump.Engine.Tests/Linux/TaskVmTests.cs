@@ -22,8 +22,8 @@ public class TaskVmTests
             var vm = TaskVm.Read(SampleDump.Vmcore.Kernel, task);
             var m = mmRow.Match(s.Lines[1]);
             Assert.True(m.Success, s.Lines[1]);
-            Assert.Equal(Convert.ToUInt64(m.Groups[1].Value, 16), vm.Mm);
-            Assert.Equal(Convert.ToUInt64(m.Groups[2].Value, 16), vm.Pgd);
+            Assert.Equal(Convert.ToUInt64(m.Groups[1].Value, 16), vm.Mm.Value);
+            Assert.Equal(Convert.ToUInt64(m.Groups[2].Value, 16), vm.Pgd.Value);
             Assert.Equal(ulong.Parse(m.Groups[3].Value), vm.Rss);
             Assert.Equal(ulong.Parse(m.Groups[4].Value), vm.TotalVm);
             var rows = s.Lines.Skip(2).Select(x => vmaRow.Match(x)).Where(x => x.Success).ToList();

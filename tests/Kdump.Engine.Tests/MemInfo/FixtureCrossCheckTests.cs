@@ -41,7 +41,7 @@ public class FixtureCrossCheckTests
 
             var ipc = new IpcReader(k).Enumerate(new[] { CrashIpcKind.Shm, CrashIpcKind.Sem, CrashIpcKind.Msg }, e => throw e, _ => { }).ToList();
             var crashIpc = IpcTests.ParseCrashIpcs(Text("ipcs.txt"));
-            Assert.Equal(crashIpc.Select(c => Convert.ToUInt64(c.Fields[0], 16)), ipc.Select(o => o.Address));
+            Assert.Equal(crashIpc.Select(c => Convert.ToUInt64(c.Fields[0], 16)), ipc.Select(o => o.Address.Value));
             Assert.Equal(crashIpc.Select(c => c.Fields[1] + "/" + c.Fields[2]), ipc.Select(o => o.KeyHex + "/" + o.Id));
 
             var swap = new SwapReader(k).Enumerate(e => throw e).ToList();

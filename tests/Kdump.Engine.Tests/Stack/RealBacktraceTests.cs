@@ -157,7 +157,7 @@ public class RealBacktraceTests
             var task = BacktraceTargets.ActiveTask(k, cpu)!.Value;
             var ours = Trace(v, k, task);
             var c = crash.Single(x => x.Cpu == cpu);
-            Assert.Equal(c.Task, ours.Task);
+            Assert.Equal(c.Task, ours.Task.Value);
             Assert.True(ours.IsActive);
             Assert.Equal(c.StackSwitches, StackSwitches(ours));
             Assert.Equal(c.ExceptionRips.Skip(c.StartsWithException ? 1 : 0), ours.Frames.Where(f => f.ExceptionLocation is not null && !f.FromRegisters).Select(f => f.ExceptionLocation!));
@@ -219,9 +219,9 @@ public class RealBacktraceTests
         for (int i = 0; i < lines.Count; i++)
         {
             var f = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(ulong.Parse(f[0], NumberStyles.HexNumber), mods[i].Object);
+            Assert.Equal(ulong.Parse(f[0], NumberStyles.HexNumber), mods[i].Object.Value);
             Assert.Equal(f[1], mods[i].Name);
-            Assert.Equal(ulong.Parse(f[2], NumberStyles.HexNumber), mods[i].Base);
+            Assert.Equal(ulong.Parse(f[2], NumberStyles.HexNumber), mods[i].Base.Value);
             Assert.Equal(ulong.Parse(f[3], CultureInfo.InvariantCulture), mods[i].Size);
             Assert.Null(mods[i].File);
         }
@@ -231,7 +231,7 @@ public class RealBacktraceTests
         foreach (var t in truth)
         {
             var mod = mods.Single(x => x.Name == t.GetProperty("name").GetString());
-            Assert.Equal(Convert.ToUInt64(t.GetProperty("address").GetString(), 16), mod.Base);
+            Assert.Equal(Convert.ToUInt64(t.GetProperty("address").GetString(), 16), mod.Base.Value);
             Assert.Equal(t.GetProperty("size").GetUInt64(), mod.Size + mod.InitSize);
             Assert.Equal("MODULE_STATE_LIVE", mod.State);
         }

@@ -18,7 +18,7 @@ public class SwapTests
         Assert.Single(rows);
         Assert.Equal(rows.Count, ours.Count);
         var (m, s) = (rows[0], ours[0]);
-        Assert.Equal(Convert.ToUInt64(m.Groups[1].Value, 16), s.SwapInfo);
+        Assert.Equal(Convert.ToUInt64(m.Groups[1].Value, 16), s.SwapInfo.Value);
         Assert.Equal(m.Groups[2].Value, s.Type);
         Assert.Equal(ulong.Parse(m.Groups[3].Value), s.Size);
         Assert.Equal(ulong.Parse(m.Groups[4].Value), s.Used);

@@ -32,7 +32,7 @@ public class RealDumpVtopTests
     internal static ulong UserRoot(KernelProgram k, TaskTable table, int pid)
     {
         var task = Assert.Single(table.FindByPid(pid));
-        Assert.NotEqual(0UL, task.Mm);
+        Assert.NotEqual(0UL, task.Mm.Value);
         ulong pgd = k.Object(task.Mm, "struct mm_struct")["pgd"].ReadPointer();
         return k.Translator.ToPhysical(pgd, AddressSpace.KernelVirtual);
     }
@@ -127,7 +127,7 @@ public class RealDumpVtopTests
         var vma = Regex.Match(text, @"VMA\s+START\s+END\s+FLAGS\s+FILE\s*\n\s*([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)");
         Assert.True(vma.Success, $"{file}: no VMA line");
         var area = Assert.Single(Kdump.Engine.Linux.Mm.TaskVm.Read(k, task).Areas, a => va >= a.Start && va < a.End);
-        Assert.Equal((Hex(vma.Groups[1].Value), Hex(vma.Groups[2].Value), Hex(vma.Groups[3].Value), Hex(vma.Groups[4].Value)), (area.Vma, area.Start, area.End, area.Flags));
+        Assert.Equal((Hex(vma.Groups[1].Value), Hex(vma.Groups[2].Value), Hex(vma.Groups[3].Value), Hex(vma.Groups[4].Value)), (area.Vma.Value, area.Start.Value, area.End.Value, area.Flags));
     }
 
     /// <summary>Every dump format of each fixture capture gives the answers of that capture's own pagemap truth.</summary>

@@ -33,7 +33,7 @@ public class WaitQueueTests
         Assert.Equal(proc.Task, e.Task);
         Assert.Equal(proc.Cpu, e.Cpu);
         Assert.Equal(proc.Command, e.Command);
-        Assert.Equal(head, e.WaitQueue);
+        Assert.Equal(head, e.WaitQueue.Value);
         Assert.Equal("child_wait_callback", e.Function);
     }
 

@@ -1,3 +1,4 @@
+using Kdump.Engine.Dump;
 using Kdump.Engine.Linux.Swap;
 using Kdump.Engine.Model;
 using Kdump.Engine.Program;
@@ -30,11 +31,18 @@ public sealed class AddressLookup
     }
 
     /// <summary>ptov: the direct-map kernel virtual address of a physical address.</summary>
-    public AddressTranslation PhysicalToVirtual(ulong physical) => new()
+    public AddressTranslation PhysicalToVirtual(ulong physical)
     {
-        VirtualAddress = _p.Translator.PhysicalToKernelVirtual(physical), PhysicalAddress = physical,
-        AddressSpace = AddressSpace.KernelVirtual, PageSize = (ulong)_p.PageSize, Status = TranslationStatus.Mapped,
-    };
+        // Mapped only when the page is RAM the dump describes (present, or excluded by the dump level);
+        // beyond physical memory or in a hole the direct map holds nothing.
+        bool ram = _p.Memory.GetPageStatus(physical / (ulong)_p.Memory.PageSize) != PageStatus.NotInDump;
+        return new AddressTranslation
+        {
+            VirtualAddress = _p.Translator.PhysicalToKernelVirtual(physical), PhysicalAddress = physical,
+            AddressSpace = AddressSpace.KernelVirtual, PageSize = ram ? (ulong)_p.PageSize : 0,
+            Status = ram ? TranslationStatus.Mapped : TranslationStatus.NotMapped,
+        };
+    }
 
     /// <summary>A user address space from a page-table root given as a kernel virtual address (mm->pgd) or a physical address.</summary>
     public AddressSpace UserSpace(ulong pgd)

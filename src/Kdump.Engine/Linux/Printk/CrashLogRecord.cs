@@ -30,7 +30,7 @@ public sealed class CrashLogDeviceInfo
 /// One record of the kernel log (printk ring buffer) of a dump, as crash's <c>log</c> and
 /// <c>makedumpfile --dump-dmesg</c> read it.
 /// </summary>
-public sealed class CrashLogRecord
+public sealed class CrashLogRecord : Kdump.Engine.Model.DumpRecord
 {
     private readonly byte[] _text;
     private string? _line;

@@ -135,7 +135,7 @@ internal sealed unsafe class ElfImage : IDisposable
     /// <summary>A bounds-checked view of the file.</summary>
     public ReadOnlySpan<byte> Bytes(long offset, long length)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (IsDisposed) throw Closed();
         if (offset < 0 || length < 0 || length > int.MaxValue || offset > Length || length > Length - offset)
             throw Invalid($"is truncated (wanted {length} bytes at offset {offset})");
         return _buffer is not null ? _buffer.AsSpan((int)offset, (int)length) : new ReadOnlySpan<byte>(_base + offset, (int)length);
@@ -145,7 +145,7 @@ internal sealed unsafe class ElfImage : IDisposable
     {
         Bytes(offset, length); // bounds check
         if (_buffer is not null) return _buffer.AsMemory((int)offset, (int)length);
-        return new UnmanagedMemory(_base + offset, (int)length).Memory;
+        return new UnmanagedMemory(this, _base + offset, (int)length).Memory;
     }
 
     public ElfSection? FindSection(string name)
@@ -229,13 +229,23 @@ internal sealed unsafe class ElfImage : IDisposable
         _map?.Dispose();
     }
 
-    /// <summary>Exposes part of the mapping as Memory&lt;byte&gt; (valid while the image is open).</summary>
+    /// <summary>True once the image is closed (its mapping is gone).</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed);
+
+    private KdumpException Closed() => new("VmcoreClosed", KdumpErrorKind.InvalidArgument,
+        $"'{Path}' has been closed with its dump; open the dump again with Open-Vmcore.", Path);
+
+    /// <summary>
+    /// Exposes part of the mapping as Memory&lt;byte&gt;. Lazy readers (the DWARF index, lazily resolved types) keep
+    /// these after the dump is closed: every access checks the image first and throws VmcoreClosed rather than
+    /// touching the unmapped view.
+    /// </summary>
     private sealed class UnmanagedMemory : MemoryManager<byte>
     {
-        private readonly byte* _p; private readonly int _len;
-        public UnmanagedMemory(byte* p, int len) { _p = p; _len = len; }
-        public override Span<byte> GetSpan() => new(_p, _len);
-        public override MemoryHandle Pin(int elementIndex = 0) => new(_p + elementIndex);
+        private readonly ElfImage _owner; private readonly byte* _p; private readonly int _len;
+        public UnmanagedMemory(ElfImage owner, byte* p, int len) { _owner = owner; _p = p; _len = len; }
+        public override Span<byte> GetSpan() => _owner.IsDisposed ? throw _owner.Closed() : new(_p, _len);
+        public override MemoryHandle Pin(int elementIndex = 0) => _owner.IsDisposed ? throw _owner.Closed() : new(_p + elementIndex);
         public override void Unpin() { }
         protected override void Dispose(bool disposing) { }
     }
