@@ -20,13 +20,26 @@ public sealed partial class DumpFile
     {
         options ??= DumpOpenOptions.Default;
         host ??= EngineHost.Null;
+        return OpenAll(paths, i => DumpOpener.OpenFile(paths[i], options, host), options, host);
+    }
+
+    /// <summary>Opens byte sources (in-memory images for tests and fuzzing) exactly as files are opened; takes ownership of them.</summary>
+    internal static IReadOnlyList<DumpOpenResult> OpenSources(IReadOnlyList<IByteSource> sources, DumpOpenOptions? options = null, EngineHost? host = null)
+    {
+        options ??= DumpOpenOptions.Default;
+        host ??= EngineHost.Null;
+        return OpenAll(sources.Select(s => s.Path).ToArray(), i => DumpOpener.OpenSourceOwned(sources[i], options, host), options, host);
+    }
+
+    private static IReadOnlyList<DumpOpenResult> OpenAll(IReadOnlyList<string> paths, Func<int, IDumpReader> open, DumpOpenOptions options, EngineHost host)
+    {
         var slots = new List<(int order, DumpOpenResult result)>();
         var splitGroups = new Dictionary<string, List<(int order, KdumpCompressedReader part)>>(StringComparer.Ordinal);
         for (int i = 0; i < paths.Count; i++)
         {
             host.Cancellation.ThrowIfCancellationRequested();
             IDumpReader reader;
-            try { reader = DumpOpener.OpenFile(paths[i], options, host); }
+            try { reader = open(i); }
             catch (KdumpException ex) { slots.Add((i, new DumpOpenResult { Paths = new[] { paths[i] }, Error = ex })); continue; }
             if (reader is KdumpCompressedReader k && k.Header.IsSplit && k.Info.Format == DumpFormat.KdumpCompressed)
             {

@@ -29,6 +29,14 @@ internal static class DumpOpener
         finally { file?.Dispose(); }
     }
 
+    /// <summary>Opens an already open byte source (owned by the reader on success, disposed on failure).</summary>
+    public static IDumpReader OpenSourceOwned(IByteSource source, DumpOpenOptions options, EngineHost host)
+    {
+        try { return OpenSource(source, options, host); }
+        catch (Exception ex) when (Wrap(ex, source.Path) is { } k) { source.Dispose(); throw k; }
+        catch { source.Dispose(); throw; }
+    }
+
     private static IDumpReader OpenSource(IByteSource file, DumpOpenOptions options, EngineHost host)
     {
         string path = file.Path;

@@ -23,6 +23,7 @@ internal sealed class FlattenedSource : IByteSource
 
     public string Path => _file.Path;
     public long Length { get; }
+    public long StoredLength => _file.Length;
     public int RecordCount => _records.Length;
     /// <summary>The stream ends inside a record (a copy cut short).</summary>
     public bool Truncated { get; }

@@ -13,8 +13,11 @@ internal sealed partial class KdumpCompressedReader
     /// <summary>Most blocks read backwards from the end looking for page data (zero-page references repeat one offset).</summary>
     private const int MaxTailBlocks = 16;
 
-    /// <summary>How many whole page descriptors of this file lie inside it.</summary>
-    private long DescriptorsInFile => Math.Min(_descCount, Math.Max(0, (_src.Length - _descOffset) / PageDescSize));
+    /// <summary>
+    /// How many whole page descriptors of this file lie inside it (and no more than the bytes really stored could
+    /// describe, so a flattened stream's holes cannot stand in for millions of descriptors).
+    /// </summary>
+    private long DescriptorsInFile => Math.Min(Math.Min(_descCount, Math.Max(0, (_src.Length - _descOffset) / PageDescSize)), _src.StoredLength / PageDescSize);
 
     /// <summary>
     /// Whether the stored data of the last dumped pages runs past the end of the file. Reads the descriptors backwards

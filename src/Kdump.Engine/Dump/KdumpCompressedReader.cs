@@ -56,6 +56,8 @@ internal sealed partial class KdumpCompressedReader : IDumpReader
             throw DumpErrors.Corrupt(path, "bitmap_blocks", $"({h.BitmapBlocks} blocks = {bitmapBytes} bytes) cannot hold two bitmaps of {needPerMap} bytes for max_mapnr {maxMapnr}");
         if (!two && bitmapBytes < needPerMap)
             throw DumpErrors.Corrupt(path, "bitmap_blocks", $"({h.BitmapBlocks} blocks = {bitmapBytes} bytes) is too small for max_mapnr {maxMapnr} ({needPerMap} bytes per bitmap)");
+        if (bitmapBytes > src.StoredLength)
+            throw DumpErrors.Corrupt(path, "bitmap_blocks", $"declares {bitmapBytes} bytes of bitmaps for max_mapnr {maxMapnr}, more than the {src.StoredLength} bytes the file holds");
         if (bitmapOffset + bitmapBytes > src.Length)
             throw DumpErrors.Corrupt(path, "bitmap_blocks", $"puts the bitmaps (0x{bitmapOffset:x} + {bitmapBytes} bytes) past the end of the {src.Length}-byte file");
         _ram = PageBitmap.Read(src, bitmapOffset, maxMapnr, "1st bitmap");

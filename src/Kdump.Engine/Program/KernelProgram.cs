@@ -72,6 +72,7 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
                 catch (KdumpException ex)
                 {
                     _sourceFault ??= ex as MemoryFaultException;
+                    _kallsymsError = ex;
                     _notes.Add($"kallsyms: {ex.Message}");
                     _host.Warning($"Cannot read kallsyms from the dump: {ex.Message}");
                 }
@@ -85,6 +86,8 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
 
     /// <summary>The unreadable page (lost, corrupt, excluded) that kept the dump's kallsyms or BTF from loading, if any.</summary>
     private MemoryFaultException? _sourceFault;
+    /// <summary>Why the dump's kallsyms could not be loaded, if they could not.</summary>
+    private KdumpException? _kallsymsError;
 
     /// <summary>
     /// When the dump's own symbols or types could not be read because their pages are lost or corrupt, the error to
@@ -151,9 +154,9 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
             if (!UseDumpBtf) { _notes.Add("BTF in the dump: not used (types come from the vmlinux)"); return; }
             var start = SymbolFinders.FindByName("__start_BTF");
             var stop = SymbolFinders.FindByName("__stop_BTF");
-            if ((start is null || stop is null) && _sourceFault is { } lost)
+            if ((start is null || stop is null) && _kallsymsError is { } kerr)
             {
-                _notes.Add($"BTF: __start_BTF/__stop_BTF are unknown because the dump's kallsyms could not be read ({lost.Message})");
+                _notes.Add($"BTF: __start_BTF/__stop_BTF are unknown because the dump's kallsyms could not be read ({kerr.Message})");
                 return;
             }
             if (start is null || stop is null)
@@ -211,8 +214,9 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
             if (LostSourceError($"type '{spelling}'") is { } lost) throw lost;
             string why;
             lock (_lock) why = string.Join("; ", _notes.Where(n => n.StartsWith("BTF", StringComparison.Ordinal)));
+            string damage = Memory is Dump.DumpFile { Problems.Count: > 0 } d ? $"The dump is damaged ({string.Join("; ", d.Problems)}), which may be why. " : "";
             throw new KdumpException("KernelTypesUnavailable", KdumpErrorKind.Unavailable,
-                $"No kernel type information for '{spelling}': {(why.Length > 0 ? why : "no type source")}. " +
+                $"No kernel type information for '{spelling}': {(why.Length > 0 ? why : "no type source")}. {damage}" +
                 "Open the dump with -Vmlinux <the kernel's debuginfo vmlinux> (Debian/Ubuntu: linux-image-<release>-dbg; RHEL/Fedora: kernel-debuginfo-<release>).", spelling);
         }
         throw new KdumpException("TypeNotFound", KdumpErrorKind.NotFound, $"Type '{spelling}' is not known to any type source ({TypeSourceText}).", spelling);
