@@ -27,7 +27,8 @@ internal static class Mutator
         long length = img.Length;
         for (int k = 0; k < count; k++)
         {
-            int op = rng.Next(b.PointerOffsets.Count > 0 && target == 0 ? 7 : 6);
+            // Bases with known kernel pointers get a swizzle half of the time; otherwise one of the byte-level mutations.
+            int op = b.PointerOffsets.Count > 0 && target == 0 && rng.Next(2) == 0 ? 6 : rng.Next(6);
             var r = regions[rng.Next(regions.Count)];
             if (r.Length <= 0) continue;
             switch (op)
