@@ -12,6 +12,11 @@ internal interface IByteSource : IDisposable
     /// <summary>The file the bytes come from (for messages).</summary>
     string Path { get; }
     long Length { get; }
+    /// <summary>
+    /// Bytes really stored behind this source: the file's size, or for a flattened stream the size of the stream
+    /// (its rearranged Length may be far larger, the holes reading as zeros). Bounds work a forged header asks for.
+    /// </summary>
+    long StoredLength => Length;
     /// <summary>Reads up to destination.Length bytes at offset; returns the count read (less only at the end).</summary>
     int Read(long offset, Span<byte> destination);
 }

@@ -20,13 +20,26 @@ public sealed partial class DumpFile
     {
         options ??= DumpOpenOptions.Default;
         host ??= EngineHost.Null;
+        return OpenAll(paths, i => DumpOpener.OpenFile(paths[i], options, host), options, host);
+    }
+
+    /// <summary>Opens byte sources (in-memory images for tests and fuzzing) exactly as files are opened; takes ownership of them.</summary>
+    internal static IReadOnlyList<DumpOpenResult> OpenSources(IReadOnlyList<IByteSource> sources, DumpOpenOptions? options = null, EngineHost? host = null)
+    {
+        options ??= DumpOpenOptions.Default;
+        host ??= EngineHost.Null;
+        return OpenAll(sources.Select(s => s.Path).ToArray(), i => DumpOpener.OpenSourceOwned(sources[i], options, host), options, host);
+    }
+
+    private static IReadOnlyList<DumpOpenResult> OpenAll(IReadOnlyList<string> paths, Func<int, IDumpReader> open, DumpOpenOptions options, EngineHost host)
+    {
         var slots = new List<(int order, DumpOpenResult result)>();
         var splitGroups = new Dictionary<string, List<(int order, KdumpCompressedReader part)>>(StringComparer.Ordinal);
         for (int i = 0; i < paths.Count; i++)
         {
             host.Cancellation.ThrowIfCancellationRequested();
             IDumpReader reader;
-            try { reader = DumpOpener.OpenFile(paths[i], options, host); }
+            try { reader = open(i); }
             catch (KdumpException ex) { slots.Add((i, new DumpOpenResult { Paths = new[] { paths[i] }, Error = ex })); continue; }
             if (reader is KdumpCompressedReader k && k.Header.IsSplit && k.Info.Format == DumpFormat.KdumpCompressed)
             {
@@ -74,7 +87,7 @@ public sealed partial class DumpFile
             if (dump.VmcoreInfo is null && options.RecoverVmcoreInfo)
             {
                 host.Verbose($"'{paths[0]}': no VMCOREINFO note; scanning memory for an OSRELEASE= block.");
-                var found = dump.ScanForVmcoreInfo(host);
+                var found = dump.ScanForVmcoreInfo(host, options.Limits);
                 if (found is not null)
                 {
                     dump.VmcoreInfo = found;
@@ -92,24 +105,32 @@ public sealed partial class DumpFile
     /// Looks through the dumped pages for a VMCOREINFO text block (OSRELEASE= followed by PAGESIZE= and SYMBOL(...) lines).
     /// The kernel keeps it in one page-aligned buffer, so a match at a page start (or after the note name) is enough.
     /// </summary>
-    internal VmcoreInfo? ScanForVmcoreInfo(EngineHost host)
+    internal VmcoreInfo? ScanForVmcoreInfo(EngineHost host, DumpLimits? limits = null)
     {
+        // Only pages whose data is in the file are scanned (a forged header cannot make the scan longer than the
+        // file), and at most MaxVmcoreInfoScanPages of them within VmcoreInfoScanTimeout.
+        limits ??= DumpLimits.Default;
         const int Batch = 512;
         int ps = PageSize;
         var pfns = new List<ulong>(Batch);
         var buf = new byte[Batch * ps];
         var st = new PageStatus[Batch];
         ulong scanned = 0, total = DumpedPages;
-        foreach (var pfn in EnumerateDumpedPfns())
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        bool stopped = false;
+        foreach (var pfn in EnumerateStoredPfns())
         {
             pfns.Add(pfn);
             if (pfns.Count == Batch)
             {
                 if (ScanBatch() is { } v) return v;
                 pfns.Clear();
+                if ((long)scanned >= limits.MaxVmcoreInfoScanPages || clock.Elapsed > limits.VmcoreInfoScanTimeout) { stopped = true; break; }
             }
         }
-        return pfns.Count > 0 ? ScanBatch() : null;
+        if (!stopped) return pfns.Count > 0 ? ScanBatch() : null;
+        host.Warning($"'{Path}': the search for VMCOREINFO stopped after {scanned} pages and {clock.Elapsed.TotalSeconds:0.#} s (limits: {limits.MaxVmcoreInfoScanPages} pages, {limits.VmcoreInfoScanTimeout.TotalSeconds:0.#} s).");
+        return null;
 
         VmcoreInfo? ScanBatch()
         {

@@ -71,6 +71,8 @@ public sealed partial class DumpFile : IPhysicalMemory, IDisposable
     public IReadOnlyList<(string Name, uint Type, byte[] Desc)> RawNotes => _info.RawNotes;
     /// <summary>How the reader was chosen and what the headers said (for -Verbose).</summary>
     public IReadOnlyList<string> Explanation => _info.Explanation;
+    /// <summary>What the open-time checks found wrong with the file (truncated page data, bitmap and descriptors that disagree); empty when healthy.</summary>
+    public IReadOnlyList<string> Problems => _info.Problems;
     public bool IsSplitPart => _info.Split == true && _info.Format != DumpFormat.Split;
 
     /// <summary>Opens one dump file (any format; a lone split part must cover all memory).</summary>
@@ -223,13 +225,33 @@ public sealed partial class DumpFile : IPhysicalMemory, IDisposable
         };
     }
 
+    /// <summary>
+    /// The pfns whose data really is in the file, in order: like <see cref="EnumerateDumpedPfns"/> but without the
+    /// pages of a truncated file whose descriptors or data lie past its end, so a walk over them is bounded by the
+    /// file's size whatever its headers claim.
+    /// </summary>
+    internal IEnumerable<ulong> EnumerateStoredPfns()
+    {
+        ThrowIfDisposed();
+        return _reader switch
+        {
+            KdumpCompressedReader k => k.EnumerateStoredPfns(),
+            SplitDumpReader s => s.Parts.SelectMany(p => p.EnumerateStoredPfns()),
+            ElfDumpReader e => EnumerateElf(e),
+            _ => Enumerable.Empty<ulong>(),
+        };
+    }
+
+    /// <summary>The pages of the ELF segments' file data that lies inside the file.</summary>
     private IEnumerable<ulong> EnumerateElf(ElfDumpReader e)
     {
         ulong ps = (ulong)PageSize, last = ulong.MaxValue;
+        long length = e.SourceLength;
         foreach (var r in e.Ranges)
         {
-            if (r.FileSize == 0) continue;
-            ulong first = r.Start / ps, end = (r.Start + r.FileSize + ps - 1) / ps;
+            if (r.FileSize == 0 || r.FileOffset >= length) continue;
+            ulong inFile = Math.Min(r.FileSize, (ulong)(length - r.FileOffset));
+            ulong first = r.Start / ps, end = (r.Start + inFile + ps - 1) / ps;
             for (ulong p = first; p < end; p++)
             {
                 if (p == last) continue;

@@ -70,6 +70,8 @@ internal sealed class DumpHeaderInfo
     public ulong? SplitStartPfn { get; set; }
     public ulong? SplitEndPfn { get; set; }
     public List<string> Explanation { get; } = new();
+    /// <summary>What the open-time checks found wrong with the file (truncation, disagreeing structures); empty when healthy.</summary>
+    public List<string> Problems { get; } = new();
 }
 
 /// <summary>One format reader: physical pages plus what the headers say. Chosen by <see cref="DumpOpener"/> by magic.</summary>

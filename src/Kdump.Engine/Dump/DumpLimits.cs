@@ -28,6 +28,10 @@ public sealed class DumpLimits
     public int PageCacheCapacity { get; init; } = 8192;
     /// <summary>Most parts of a split dump.</summary>
     public int MaxSplitParts { get; init; } = 256;
+    /// <summary>Most pages the VMCOREINFO recovery scan reads (2^24: 64 GiB of 4 KiB pages) before it gives up.</summary>
+    public long MaxVmcoreInfoScanPages { get; init; } = 1L << 24;
+    /// <summary>Longest the VMCOREINFO recovery scan may run before it gives up.</summary>
+    public TimeSpan VmcoreInfoScanTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Largest VMCOREINFO text accepted.</summary>
     public int MaxVmcoreInfoBytes { get; init; } = VmcoreInfo.MaxBytes;
 }

@@ -29,6 +29,14 @@ internal static class DumpOpener
         finally { file?.Dispose(); }
     }
 
+    /// <summary>Opens an already open byte source (owned by the reader on success, disposed on failure).</summary>
+    public static IDumpReader OpenSourceOwned(IByteSource source, DumpOpenOptions options, EngineHost host)
+    {
+        try { return OpenSource(source, options, host); }
+        catch (Exception ex) when (Wrap(ex, source.Path) is { } k) { source.Dispose(); throw k; }
+        catch { source.Dispose(); throw; }
+    }
+
     private static IDumpReader OpenSource(IByteSource file, DumpOpenOptions options, EngineHost host)
     {
         string path = file.Path;
@@ -48,6 +56,12 @@ internal static class DumpOpener
             if (KdumpHeader.Sniff(inner.AsSpan(0, m))) r = new KdumpCompressedReader(flat, options.Limits, host, options.Force);
             else if (ElfDumpReader.Sniff(inner.AsSpan(0, m))) r = new ElfDumpReader(flat, options.Limits, host, options.Force);
             else throw DumpErrors.FormatUnknown(path, "it is a flattened stream, but the rearranged data starts with neither a kdump-compressed nor an ELF header");
+            if (flat.Truncated)
+            {
+                string why = "truncated: the flattened stream ends inside a record";
+                if (r is KdumpCompressedReader k) k.MarkIncomplete(why);
+                else { r.Info.Incomplete = true; r.Info.Problems.Add(why); }
+            }
             r.Info.Format = DumpFormat.Flattened;
             r.Info.Explanation.Insert(0, $"flattened stream of {flat.RecordCount} records (read in place)");
             return r;

@@ -24,6 +24,7 @@ internal sealed class ElfDumpReader : IDumpReader
     public ulong MaxPfn { get; }
     public bool IsCompressed => false;
     internal IReadOnlyList<Range> Ranges => _ranges;
+    internal long SourceLength => _src.Length;
 
     public static bool Sniff(ReadOnlySpan<byte> head) => head.Length >= 4 && head[0] == 0x7f && head[1] == (byte)'E' && head[2] == (byte)'L' && head[3] == (byte)'F';
 
@@ -70,6 +71,7 @@ internal sealed class ElfDumpReader : IDumpReader
         var loads = new List<Range>((int)Math.Min(phnum, 1 << 20));
         var noteArea = new MemoryStream();
         bool sparse = false, vaddrIsPaddr = true, truncated = false;
+        string? truncatedAt = null;
         ulong firstVaddr = 0;
         for (int i = 0; i < phnum; i++)
         {
@@ -92,8 +94,8 @@ internal sealed class ElfDumpReader : IDumpReader
                 if (paddr + memsz < paddr) throw DumpErrors.Corrupt(path, $"program header {i} p_paddr", $"(0x{paddr:x}) + p_memsz wraps around");
                 if (off > (ulong)src.Length || filesz > (ulong)src.Length - off)
                 {
-                    if (!Info.Incomplete && !force)
-                        throw DumpErrors.Corrupt(path, $"program header {i} (PT_LOAD) p_offset", $"(0x{off:x}) + p_filesz ({filesz}) is past the end of the {src.Length}-byte file (truncated copy? -Force opens it with the missing pages marked lost)");
+                    // A copy cut short: the segment's data past the end of the file reads as lost pages.
+                    if (!truncated) truncatedAt = $"program header {i} (PT_LOAD) puts p_filesz {filesz} bytes at p_offset 0x{off:x}";
                     truncated = true;
                 }
                 if (filesz < memsz) sparse = true;
@@ -105,7 +107,8 @@ internal sealed class ElfDumpReader : IDumpReader
         if (truncated)
         {
             Info.Incomplete = true;
-            host.Warning($"'{path}' is shorter than its program headers say; pages past the end of the file read as lost.");
+            Info.Problems.Add($"truncated: {truncatedAt}, past the end of the {src.Length}-byte file");
+            host.Warning($"'{path}' is truncated: {truncatedAt}, past the end of the {src.Length}-byte file; the pages past the end read as lost (PageLost) and answers that need them are partial.");
         }
         _ranges = BuildIndex(loads);
         _starts = _ranges.Select(r => r.Start).ToArray();

@@ -23,7 +23,10 @@ internal sealed class FlattenedSource : IByteSource
 
     public string Path => _file.Path;
     public long Length { get; }
+    public long StoredLength => _file.Length;
     public int RecordCount => _records.Length;
+    /// <summary>The stream ends inside a record (a copy cut short).</summary>
+    public bool Truncated { get; }
     internal IReadOnlyList<Record> Records => _records;
 
     public static bool Sniff(ReadOnlySpan<byte> head) => head.Length >= 16 && head[..16].SequenceEqual(Signature);
@@ -57,13 +60,22 @@ internal sealed class FlattenedSource : IByteSource
                     throw DumpErrors.Corrupt(path, $"flattened record {list.Count} offset", $"is {off} (at file offset 0x{pos:x})");
                 if (size < 0 || size > limits.MaxFlattenedRecordBytes || off + size > limits.MaxRearrangedBytes)
                     throw DumpErrors.Corrupt(path, $"flattened record {list.Count} size", $"is {size} (at file offset 0x{pos:x})");
+                if (list.Count >= limits.MaxFlattenedRecords) throw DumpErrors.Limit(path, "flattened records", $"exceed {limits.MaxFlattenedRecords}");
                 if (pos + 16 + size > file.Length)
                 {
-                    if (!force) throw DumpErrors.Corrupt(path, $"flattened record {list.Count} size", $"({size} bytes at file offset 0x{pos + 16:x}) runs past the end of the {file.Length}-byte file (truncated stream? -Force opens what is there)");
-                    host.Warning($"'{path}': the flattened stream is truncated at record {list.Count}; later data is missing.");
+                    // A stream cut short: keep what the last record holds; the dump inside sees its data end early.
+                    long have = file.Length - (pos + 16);
+                    host.Warning($"'{path}' is truncated: flattened record {list.Count} ({size} bytes at file offset 0x{pos + 16:x}) runs past the end of the {file.Length}-byte file; later data is missing and reads as lost.");
+                    Truncated = true;
+                    if (have > 0)
+                    {
+                        if (list.Count > 0 && off < list[^1].Offset) sorted = false;
+                        list.Add(new Record(off, have, pos + 16));
+                        end = Math.Max(end, off + have);
+                    }
+                    ended = true;
                     break;
                 }
-                if (list.Count >= limits.MaxFlattenedRecords) throw DumpErrors.Limit(path, "flattened records", $"exceed {limits.MaxFlattenedRecords}");
                 if (size > 0)
                 {
                     if (list.Count > 0 && off < list[^1].Offset) sorted = false;
@@ -100,27 +112,33 @@ internal sealed class FlattenedSource : IByteSource
         return arr;
     }
 
-    private static Record[] LaterWins(Record[] sortedByOffset)
+    /// <summary>
+    /// Resolves overlaps so the record later in the stream wins every byte it covers: a sweep over the sorted record
+    /// boundaries with a heap of the records covering the current point, ordered by stream position (O(n log n)).
+    /// </summary>
+    internal static Record[] LaterWins(Record[] sortedByOffset)
     {
-        // Paint in stream order (file offset), keeping non-overlapping pieces.
-        var byStream = sortedByOffset.OrderBy(r => r.FileOffset).ToArray();
-        var pieces = new SortedList<long, Record>();
-        foreach (var r in byStream)
+        int n = sortedByOffset.Length;
+        var bounds = new long[2 * n];
+        for (int i = 0; i < n; i++) { bounds[2 * i] = sortedByOffset[i].Offset; bounds[2 * i + 1] = sortedByOffset[i].Offset + sortedByOffset[i].Length; }
+        Array.Sort(bounds);
+        var active = new PriorityQueue<int, long>(); // record index by -FileOffset: the latest in the stream on top
+        var result = new List<Record>(n);
+        int next = 0;
+        for (int b = 0; b + 1 < bounds.Length; b++)
         {
-            long s = r.Offset, e = r.Offset + r.Length;
-            var keys = pieces.Keys.ToList();
-            foreach (var k in keys)
-            {
-                var p = pieces[k];
-                long ps = p.Offset, pe = p.Offset + p.Length;
-                if (pe <= s || ps >= e) continue;
-                pieces.Remove(k);
-                if (ps < s) pieces[ps] = new Record(ps, s - ps, p.FileOffset);
-                if (pe > e) pieces[e] = new Record(e, pe - e, p.FileOffset + (e - ps));
-            }
-            pieces[s] = r;
+            long at = bounds[b], to = bounds[b + 1];
+            if (to == at) continue;
+            while (next < n && sortedByOffset[next].Offset <= at) { active.Enqueue(next, -sortedByOffset[next].FileOffset); next++; }
+            while (active.TryPeek(out int top, out _) && sortedByOffset[top].Offset + sortedByOffset[top].Length <= at) active.Dequeue();
+            if (!active.TryPeek(out int w, out _)) continue;
+            var r = sortedByOffset[w];
+            long fileAt = r.FileOffset + (at - r.Offset);
+            if (result.Count > 0 && result[^1] is var last && last.Offset + last.Length == at && last.FileOffset + last.Length == fileAt)
+                result[^1] = last with { Length = last.Length + (to - at) };
+            else result.Add(new Record(at, to - at, fileAt));
         }
-        return pieces.Values.ToArray();
+        return result.ToArray();
     }
 
     public int Read(long offset, Span<byte> destination)

@@ -56,6 +56,8 @@ internal sealed partial class KdumpCompressedReader : IDumpReader
             throw DumpErrors.Corrupt(path, "bitmap_blocks", $"({h.BitmapBlocks} blocks = {bitmapBytes} bytes) cannot hold two bitmaps of {needPerMap} bytes for max_mapnr {maxMapnr}");
         if (!two && bitmapBytes < needPerMap)
             throw DumpErrors.Corrupt(path, "bitmap_blocks", $"({h.BitmapBlocks} blocks = {bitmapBytes} bytes) is too small for max_mapnr {maxMapnr} ({needPerMap} bytes per bitmap)");
+        if (bitmapBytes > src.StoredLength)
+            throw DumpErrors.Corrupt(path, "bitmap_blocks", $"declares {bitmapBytes} bytes of bitmaps for max_mapnr {maxMapnr}, more than the {src.StoredLength} bytes the file holds");
         if (bitmapOffset + bitmapBytes > src.Length)
             throw DumpErrors.Corrupt(path, "bitmap_blocks", $"puts the bitmaps (0x{bitmapOffset:x} + {bitmapBytes} bytes) past the end of the {src.Length}-byte file");
         _ram = PageBitmap.Read(src, bitmapOffset, maxMapnr, "1st bitmap");
@@ -102,10 +104,12 @@ internal sealed partial class KdumpCompressedReader : IDumpReader
             if (!info.Incomplete && !force)
                 throw DumpErrors.Corrupt(path, "page descriptors", $"({_descCount} of {PageDescSize} bytes at 0x{_descOffset:x}) run past the end of the {src.Length}-byte file (truncated copy? -Force opens it with the missing pages marked lost)");
             host.Warning($"'{path}': the page descriptor table runs past the end of the file; the pages it does not cover read as lost.");
+            info.Problems.Add($"truncated: the page descriptor table ends at 0x{descEnd:x} but the file ends at 0x{src.Length:x}");
             info.Incomplete = true;
         }
 
         ReadNotes(src, h, limits, force, host);
+        CheckDataArea(host);
         if (info.Incomplete) info.LostPages = (ulong)CountLost();
         else info.LostPages = 0;
         SetProducer();
@@ -158,11 +162,12 @@ internal sealed partial class KdumpCompressedReader : IDumpReader
 
     private long CountLost()
     {
-        long lost = 0;
+        long inFile = DescriptorsInFile;
+        long lost = _descCount - inFile;
         var buf = new byte[PageDescSize * 4096];
-        for (long i = 0; i < _descCount; i += 4096)
+        for (long i = 0; i < inFile; i += 4096)
         {
-            int n = (int)Math.Min(4096, _descCount - i);
+            int n = (int)Math.Min(4096, inFile - i);
             int got = _src.Read(_descOffset + i * PageDescSize, buf.AsSpan(0, n * PageDescSize));
             int whole = got / PageDescSize;
             lost += n - whole;
@@ -207,7 +212,7 @@ internal sealed partial class KdumpCompressedReader : IDumpReader
             if (_src.Read(offset, stored) != size)
             {
                 detail = $"'{Path}': short read of {size} bytes at 0x{offset:x}";
-                return PageStatus.Corrupt;
+                return Info.Incomplete ? PageStatus.Lost : PageStatus.Corrupt;
             }
             return Decode(offset, comp, stored, dest, out detail);
         }

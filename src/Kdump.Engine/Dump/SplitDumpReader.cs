@@ -49,6 +49,7 @@ internal sealed class SplitDumpReader : IDumpReader
         Info.DumpedPages = (ulong)sorted.Sum(p => (long)p.Info.DumpedPages);
         Info.Incomplete = sorted.Any(p => p.Info.Incomplete);
         Info.LostPages = (ulong)sorted.Sum(p => (long)(p.Info.LostPages ?? 0));
+        foreach (var p in sorted.Where(p => !ReferenceEquals(p.Info, Info))) Info.Problems.AddRange(p.Info.Problems.Select(x => $"part '{p.Path}': {x}"));
         Info.Explanation.Add($"split set of {sorted.Length} parts: " + string.Join("; ", sorted.Select(p => $"'{p.Path}' pfns [{p.SplitStart}, {p.SplitEnd})")));
         if (Info.VmcoreInfo is null) Info.VmcoreInfo = sorted.Select(p => p.Info.VmcoreInfo).FirstOrDefault(v => v is not null);
     }

@@ -107,6 +107,8 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
                 }
                 catch (KdumpException ex)
                 {
+                    _sourceFault ??= ex as MemoryFaultException;
+                    _kallsymsError = ex;
                     _notes.Add($"kallsyms: {ex.Message}");
                     _host.Warning($"Cannot read kallsyms from the dump: {ex.Message}");
                 }
@@ -118,13 +120,29 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
         }
     }
 
+    /// <summary>The unreadable page (lost, corrupt, excluded) that kept the dump's kallsyms or BTF from loading, if any.</summary>
+    private MemoryFaultException? _sourceFault;
+    /// <summary>Why the dump's kallsyms could not be loaded, if they could not.</summary>
+    private KdumpException? _kallsymsError;
+
+    /// <summary>
+    /// When the dump's own symbols or types could not be read because their pages are lost or corrupt, the error to
+    /// give for <paramref name="what"/>: the page fault (PageLost, PageCorrupt ...), not "install debuginfo".
+    /// </summary>
+    private MemoryFaultException? LostSourceError(string what)
+    {
+        if (_sourceFault is not { } f) return null;
+        return new MemoryFaultException(f.Address, f.Status, f.AddressSpace,
+            $"{what} is unknown because the dump's kallsyms/BTF could not be read from this page; a -Vmlinux or -SystemMap of the same kernel can stand in for them");
+    }
+
     /// <summary>All symbol finders, loading the dump's kallsyms first if needed.</summary>
     public IReadOnlyList<ISymbolFinder> Symbols { get { EnsureSymbols(); return SymbolFinders.Finders; } }
 
     public KSymbol? FindSymbol(string name) { EnsureSymbols(); return SymbolFinders.FindByName(name); }
 
     public KSymbol GetSymbol(string name) => FindSymbol(name)
-        ?? throw new KdumpException("SymbolNotFound", KdumpErrorKind.NotFound, $"Symbol '{name}' is not known to any symbol source ({SymbolSourceText}).", name);
+        ?? throw (LostSourceError($"symbol '{name}'") as KdumpException ?? new KdumpException("SymbolNotFound", KdumpErrorKind.NotFound, $"Symbol '{name}' is not known to any symbol source ({SymbolSourceText}).", name));
 
     public SymbolOffset? Symbolize(ulong address) { EnsureSymbols(); return SymbolFinders.FindByAddress(address); }
 
@@ -172,6 +190,11 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
             if (!UseDumpBtf) { _notes.Add("BTF in the dump: not used (types come from the vmlinux)"); return; }
             var start = SymbolFinders.FindByName("__start_BTF");
             var stop = SymbolFinders.FindByName("__stop_BTF");
+            if ((start is null || stop is null) && _kallsymsError is { } kerr)
+            {
+                _notes.Add($"BTF: __start_BTF/__stop_BTF are unknown because the dump's kallsyms could not be read ({kerr.Message})");
+                return;
+            }
             if (start is null || stop is null)
             {
                 _notes.Add(SymbolFinders.FindByName("_stext") is null
@@ -191,6 +214,7 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
             }
             catch (KdumpException ex)
             {
+                _sourceFault ??= ex as MemoryFaultException;
                 _notes.Add($"BTF: {ex.Message}");
                 _host.Warning($"Cannot read the kernel's BTF from the dump: {ex.Message}");
             }
@@ -223,10 +247,12 @@ public sealed partial class KernelProgram : IKernelMemory, ISymbolValues
         if (TryFindType(spelling) is { } t) return t;
         if (TypeFinders.Count == 0)
         {
+            if (LostSourceError($"type '{spelling}'") is { } lost) throw lost;
             string why;
             lock (_lock) why = string.Join("; ", _notes.Where(n => n.StartsWith("BTF", StringComparison.Ordinal)));
+            string damage = Memory is Dump.DumpFile { Problems.Count: > 0 } d ? $"The dump is damaged ({string.Join("; ", d.Problems)}), which may be why. " : "";
             throw new KdumpException("KernelTypesUnavailable", KdumpErrorKind.Unavailable,
-                $"No kernel type information for '{spelling}': {(why.Length > 0 ? why : "no type source")}. " +
+                $"No kernel type information for '{spelling}': {(why.Length > 0 ? why : "no type source")}. {damage}" +
                 "Open the dump with -Vmlinux <the kernel's debuginfo vmlinux> (Debian/Ubuntu: linux-image-<release>-dbg; RHEL/Fedora: kernel-debuginfo-<release>).", spelling);
         }
         throw new KdumpException("TypeNotFound", KdumpErrorKind.NotFound, $"Type '{spelling}' is not known to any type source ({TypeSourceText}).", spelling);

@@ -93,6 +93,7 @@ public sealed class TaskTable
         Add(initTask);
         foreach (var a in idle) Add(a);
         var leaders = new List<ulong>();
+        bool listComplete = true;
         try
         {
             foreach (var node in p.ListForEach(initTask + layout.Tasks, MaxTasks))
@@ -103,7 +104,7 @@ public sealed class TaskTable
                 leaders.Add(t);
             }
         }
-        catch (KdumpException ex) { warnings.Add($"The task list (init_task.tasks) ends early after {leaders.Count} thread groups: {ex.Message}"); }
+        catch (KdumpException ex) { listComplete = false; warnings.Add($"The task list (init_task.tasks) ends early after {leaders.Count} thread groups: {ex.Message}"); }
         foreach (var leader in leaders)
         {
             foreach (var th in reader.Threads(leader)) Add(th);
@@ -117,6 +118,8 @@ public sealed class TaskTable
             cancellation.ThrowIfCancellationRequested();
             if (reader.Read(a) is { } raw) raws.Add(raw);
         }
+
+        TaskCrossCheck.Run(p, layout, raws, initTask, idle, leaders, listComplete, warnings);
 
         // memory: mm counters plus every thread's unsynced deltas
         TotalPages = SystemPages.Spanned(p, warnings);
