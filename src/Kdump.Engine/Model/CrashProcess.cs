@@ -80,8 +80,10 @@ public sealed class CrashProcess
     /// <summary>How long before the crash the task last began running: its CPU's rq clock minus <see cref="LastArrival"/>
     /// (for a sleeping task: how long it has been off the CPU at most; crash's ps -m figure).</summary>
     public TimeSpan? SinceLastRun => RunQueueClock is { } c && LastArrival is { } la && c >= la ? TimeSpan.FromTicks((long)((c - la) / 100)) : null;
-    /// <summary>Age of the task at the crash (rq clock minus <see cref="StartTime"/>).</summary>
-    public TimeSpan? RunTime => RunQueueClock is { } c && StartTime is { } st && c >= st ? TimeSpan.FromTicks((long)((c - st) / 100)) : null;
+    /// <summary>Time since boot at the crash (ns; by jiffies, as crash counts it).</summary>
+    public ulong? BootTime { get; init; }
+    /// <summary>Age of the task at the crash: time since boot minus <see cref="StartTime"/> (crash's ps -t RUN TIME, which rounds to seconds).</summary>
+    public TimeSpan? RunTime => BootTime is { } b && StartTime is { } st ? TimeSpan.FromTicks((long)((b > st ? b - st : 0) / 100)) : null;
 
     /// <summary>The command as crash prints it: kernel threads in brackets.</summary>
     public string DisplayCommand => IsKernelThread ? "[" + Command + "]" : Command;

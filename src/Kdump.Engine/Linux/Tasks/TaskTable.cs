@@ -31,6 +31,8 @@ public sealed class TaskTable
     public IReadOnlyList<ulong> IdleTasks { get; }
     /// <summary>Per CPU: the run queue's clock (rq->clock, ns since boot) at the crash, 0 when unknown.</summary>
     public IReadOnlyList<ulong> RunQueueClocks { get; }
+    /// <summary>Time since boot at the crash (ns, by jiffies and HZ; the timekeeper's when HZ is unknown), or null.</summary>
+    public ulong? BootNanoseconds { get; }
     /// <summary>The CPU that panicked (panic_cpu, else the dump header's), or null.</summary>
     public int? PanicCpu { get; }
     /// <summary>The task running on the panic CPU, or null.</summary>
@@ -90,6 +92,8 @@ public sealed class TaskTable
         ActiveTasks = active;
         IdleTasks = idle;
         RunQueueClocks = clocks;
+        try { BootNanoseconds = Sched.KernelClock.Read(p).UptimeNanoseconds; }
+        catch (KdumpException ex) { warnings.Add($"Cannot read the kernel's clock (jiffies): {ex.Message}"); }
 
         // the task addresses: idle tasks, then init_task.tasks and each group's threads
         var addresses = new List<ulong>();
@@ -182,6 +186,7 @@ public sealed class TaskTable
                 Priority = r.Sched?.Prio,
                 StaticPriority = r.Sched?.StaticPrio,
                 RtPriority = r.Sched?.RtPriority,
+                BootTime = BootNanoseconds,
                 RunQueueClock = r.Cpu >= 0 && r.Cpu < ncpu && clocks[r.Cpu] != 0 ? clocks[r.Cpu] : null,
             };
             tasks.Add(proc);
