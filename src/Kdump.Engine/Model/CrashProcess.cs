@@ -79,7 +79,7 @@ public sealed class CrashProcess
     public ulong? RunQueueClock { get; init; }
     /// <summary>How long before the crash the task last began running: its CPU's rq clock minus <see cref="LastArrival"/>
     /// (for a sleeping task: how long it has been off the CPU at most; crash's ps -m figure).</summary>
-    public TimeSpan? SinceLastRun => RunQueueClock is { } c && LastArrival is { } la && c >= la ? TimeSpan.FromTicks((long)((c - la) / 100)) : null;
+    public TimeSpan? SinceLastRun => RunQueueClock is { } c && LastArrival is { } la and > 0 && c >= la ? TimeSpan.FromTicks((long)((c - la) / 100)) : null;
     /// <summary>Time since boot at the crash (ns; by jiffies, as crash counts it).</summary>
     public ulong? BootTime { get; init; }
     /// <summary>Age of the task at the crash: time since boot minus <see cref="StartTime"/> (crash's ps -t RUN TIME, which rounds to seconds).</summary>
