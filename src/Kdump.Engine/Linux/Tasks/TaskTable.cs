@@ -92,8 +92,9 @@ public sealed class TaskTable
         ActiveTasks = active;
         IdleTasks = idle;
         RunQueueClocks = clocks;
+        // the clock only feeds RunTime; a kernel whose jiffies cannot be read still has a full task table
         try { BootNanoseconds = Sched.KernelClock.Read(p).UptimeNanoseconds; }
-        catch (KdumpException ex) { warnings.Add($"Cannot read the kernel's clock (jiffies): {ex.Message}"); }
+        catch (KdumpException) { BootNanoseconds = null; }
 
         // the task addresses: idle tasks, then init_task.tasks and each group's threads
         var addresses = new List<ulong>();
