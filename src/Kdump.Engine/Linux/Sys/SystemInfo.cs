@@ -110,6 +110,17 @@ public static class SystemInfo
 
     private static TimeSpan? Uptime(KernelProgram p, out DateTimeOffset? wallClock)
     {
+        if (BootNanoseconds(p, out wallClock) is not { } ns) return null;
+        long secs = (long)(ns / 1_000_000_000);
+        return secs < 100L * 365 * 86400 ? TimeSpan.FromSeconds(secs) : null;
+    }
+
+    /// <summary>
+    /// Time since boot at the crash in ns (CLOCK_BOOTTIME as of the timekeeper's last update: xtime + wall_to_monotonic
+    /// + offs_boot), and the wall clock; null when the timekeeper cannot be read or is implausible.
+    /// </summary>
+    public static ulong? BootNanoseconds(KernelProgram p, out DateTimeOffset? wallClock)
+    {
         wallClock = null;
         try
         {
@@ -125,9 +136,8 @@ public static class SystemInfo
             long offsBoot = 0;
             try { offsBoot = (long)p.ReadU64(tk + KernelObject.MemberOffset(tkType, "offs_boot")); } catch (KdumpException) { }
             var ns = (BigInteger)(xtime + wtm) * 1_000_000_000 + (long)(xnsec >> shift) + wtmNs + offsBoot;
-            long secs = (long)(ns / 1_000_000_000);
             if (xtime is > 0 and < 253402300799) wallClock = DateTimeOffset.FromUnixTimeSeconds(xtime);
-            return secs is >= 0 and < 100L * 365 * 86400 ? TimeSpan.FromSeconds(secs) : null;
+            return ns >= 0 && ns < (BigInteger)100 * 365 * 86400 * 1_000_000_000 ? (ulong)ns : null;
         }
         catch (KdumpException) { return null; }
     }

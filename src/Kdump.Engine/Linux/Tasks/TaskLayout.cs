@@ -16,6 +16,8 @@ internal sealed class TaskLayout
     public int StateSize, CommLength;
     public ulong? Cpu, ThreadNode, ThreadGroup, SignalThreadHead, TaskRssStat;
     public ulong? Fs, Files;
+    /// <summary>Scheduler fields (crash's ps -l / ps -t); null when the type source lacks them.</summary>
+    public ulong? LastArrival, StartTime, UTime, STime, Policy, Prio, StaticPrio, RtPriority, SumExecRuntime;
 
     public TaskLayout(KernelProgram p)
     {
@@ -37,6 +39,9 @@ internal sealed class TaskLayout
         ThreadGroup = Opt("thread_group");
         TaskRssStat = Opt("rss_stat");
         Fs = Opt("fs"); Files = Opt("files");
+        LastArrival = Opt("sched_info.last_arrival"); StartTime = Opt("start_time"); UTime = Opt("utime"); STime = Opt("stime");
+        Policy = Opt("policy"); Prio = Opt("prio"); StaticPrio = Opt("static_prio"); RtPriority = Opt("rt_priority");
+        SumExecRuntime = Opt("se.sum_exec_runtime");
         if (p.TryFindType("struct signal_struct") is { } sig)
             try { SignalThreadHead = KernelObject.MemberOffset(sig, "thread_head"); } catch (KdumpException) { }
 

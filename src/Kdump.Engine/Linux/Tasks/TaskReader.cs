@@ -14,7 +14,11 @@ internal sealed class TaskReader
     public TaskReader(KernelProgram p, TaskLayout layout, List<string> warnings) { _p = p; _l = layout; _warnings = warnings; }
 
     public sealed record RawTask(ulong Address, int Pid, int Tgid, int Ppid, ulong Parent, ulong GroupLeader, int Cpu, ulong State,
-        int ExitState, uint Flags, ulong Mm, string Comm, string? Problem);
+        int ExitState, uint Flags, ulong Mm, string Comm, string? Problem)
+    {
+        /// <summary>Scheduler and accounting fields (ps -l / ps -t), when the layout has them.</summary>
+        public TaskSchedTimes? Sched { get; init; }
+    }
 
     /// <summary>The task's fields, or null (with a warning) when its task_struct cannot be read.</summary>
     public RawTask? Read(ulong task)
@@ -43,8 +47,12 @@ internal sealed class TaskReader
             try { ppid = unchecked((int)_p.ReadU32(parent + _l.Pid)); }
             catch (KdumpException ex) { problem = $"parent 0x{parent:x}: {ex.Message}"; }
         }
+        ulong? O64(ulong? off) => off is { } o && o + 8 <= (ulong)b.Length ? U64(o) : null;
+        int? O32(ulong? off) => off is { } o && o + 4 <= (ulong)b.Length ? I32(o) : null;
+        var sched = new TaskSchedTimes(O64(_l.LastArrival), O64(_l.StartTime), O64(_l.UTime), O64(_l.STime), O64(_l.SumExecRuntime),
+            O32(_l.Policy) is { } pol ? (uint)pol : null, O32(_l.Prio), O32(_l.StaticPrio), O32(_l.RtPriority) is { } rp ? (uint)rp : null);
         return new RawTask(task, I32(_l.Pid), I32(_l.Tgid), ppid, parent, U64(_l.GroupLeader), _l.Cpu is { } c ? I32(c) : 0, state,
-            I32(_l.ExitState), (uint)I32(_l.Flags), U64(_l.Mm), comm, problem);
+            I32(_l.ExitState), (uint)I32(_l.Flags), U64(_l.Mm), comm, problem) { Sched = sched };
     }
 
     /// <summary>The other threads of a thread group (not the leader), ending early with a warning on a bad list.</summary>
@@ -69,3 +77,7 @@ internal sealed class TaskReader
         return list;
     }
 }
+
+/// <summary>A task's scheduler fields as read (nanoseconds; null when the kernel's layout lacks the member).</summary>
+internal sealed record TaskSchedTimes(ulong? LastArrival, ulong? StartTime, ulong? UserTime, ulong? SystemTime, ulong? SumExecRuntime,
+    uint? Policy, int? Prio, int? StaticPrio, uint? RtPriority);

@@ -27,6 +27,10 @@ public sealed class TaskTable
     public IReadOnlyList<ulong> ActiveTasks { get; }
     /// <summary>Per CPU: the idle task (runqueues.idle), 0 when unknown.</summary>
     public IReadOnlyList<ulong> IdleTasks { get; }
+    /// <summary>Per CPU: the run queue's clock (rq->clock, ns since boot) at the crash, 0 when unknown.</summary>
+    public IReadOnlyList<ulong> RunQueueClocks { get; }
+    /// <summary>Time since boot at the crash (ns, by jiffies and HZ; the timekeeper's when HZ is unknown), or null.</summary>
+    public ulong? BootNanoseconds { get; }
     /// <summary>The CPU that panicked (panic_cpu, else the dump header's), or null.</summary>
     public int? PanicCpu { get; }
     /// <summary>The task running on the panic CPU, or null.</summary>
@@ -66,10 +70,12 @@ public sealed class TaskTable
         int ncpu = p.PerCpuOffsets.Count;
         var active = new ulong[ncpu];
         var idle = new ulong[ncpu];
+        var clocks = new ulong[ncpu];
         try
         {
             var rq = p.Variable("runqueues");
             ulong currOff = KernelObject.MemberOffset(rq.Type, "curr"), idleOff = KernelObject.MemberOffset(rq.Type, "idle");
+            ulong? clockOff = rq.HasMember("clock") ? KernelObject.MemberOffset(rq.Type, "clock") : null;
             for (int cpu = 0; cpu < ncpu; cpu++)
             {
                 try
@@ -77,6 +83,7 @@ public sealed class TaskTable
                     ulong a = p.PerCpuAddress(rq.Address, cpu);
                     active[cpu] = p.ReadU64(a + currOff);
                     idle[cpu] = p.ReadU64(a + idleOff);
+                    if (clockOff is { } co) clocks[cpu] = p.ReadU64(a + co);
                 }
                 catch (KdumpException ex) { warnings.Add($"CPU {cpu}: cannot read its run queue: {ex.Message}"); }
             }
@@ -84,6 +91,10 @@ public sealed class TaskTable
         catch (KdumpException ex) { warnings.Add($"Cannot read the per-CPU run queues (active and idle tasks): {ex.Message}"); }
         ActiveTasks = active;
         IdleTasks = idle;
+        RunQueueClocks = clocks;
+        // the clock only feeds RunTime; a kernel whose jiffies cannot be read still has a full task table
+        try { BootNanoseconds = Sched.KernelClock.Read(p).UptimeNanoseconds; }
+        catch (KdumpException) { BootNanoseconds = null; }
 
         // the task addresses: idle tasks, then init_task.tasks and each group's threads
         var addresses = new List<ulong>();
@@ -172,6 +183,17 @@ public sealed class TaskTable
                 Vsz = totalVm * pageKiB,
                 MemoryPercent = TotalPages == 0 ? 0 : Math.Round(rssPages * 100.0 / TotalPages, 1, MidpointRounding.AwayFromZero),
                 Problem = problem,
+                LastArrival = r.Sched?.LastArrival,
+                StartTime = r.Sched?.StartTime,
+                UserTime = r.Sched?.UserTime,
+                SystemTime = r.Sched?.SystemTime,
+                SumExecRuntime = r.Sched?.SumExecRuntime,
+                PolicyValue = r.Sched?.Policy,
+                Priority = r.Sched?.Prio,
+                StaticPriority = r.Sched?.StaticPrio,
+                RtPriority = r.Sched?.RtPriority,
+                BootTime = BootNanoseconds,
+                RunQueueClock = r.Cpu >= 0 && r.Cpu < ncpu && clocks[r.Cpu] != 0 ? clocks[r.Cpu] : null,
             };
             tasks.Add(proc);
         }
