@@ -38,8 +38,8 @@ public class CrashAgreementTests
         foreach (var d in _fx.WithReference)
         {
             var diffs = check(d);
-            _out.WriteLine($"{what} {d.Name} ({d.Format} {d.Compression} level {d.DumpLevel}, run {d.Run}): {(diffs.Count == 0 ? "agrees" : diffs.Count + " differences")}");
-            all.AddRange(diffs.Select(x => $"{d.Name}: {x}"));
+            _out.WriteLine($"{what} {d.Id} ({d.Format} {d.Compression} level {d.DumpLevel}, run {d.Run}): {(diffs.Count == 0 ? "agrees" : diffs.Count + " differences")}");
+            all.AddRange(diffs.Select(x => $"{d.Id}: {x}"));
         }
         foreach (var x in all.Take(200)) _out.WriteLine(x);
         Assert.True(all.Count == 0, $"{all.Count} differences; first: {string.Join(" | ", all.Take(6))}");
@@ -49,7 +49,7 @@ public class CrashAgreementTests
     {
         var expected = crash(_fx.CrashText(d, crashFile));
         // a parser that finds nothing in crash's text would make an empty answer of ours "agree"
-        Assert.True(expected.Count > 0, $"no rows parsed from {_fx.ReferenceOf[d.Run].Dir}/{crashFile}");
+        Assert.True(expected.Count > 0, $"no rows parsed from {_fx.ReferenceOf(d).Dir}/{crashFile}");
         return CrashRows.Diff(command, expected, _fx.Answer(d, command, ours));
     }
 
@@ -157,8 +157,9 @@ public class CrashAgreementTests
         var warnings = new List<PrintkWarning>();
         string ours = _fx.Answer(d, "log", v => Log(v, warnings));
         diffs.AddRange(warnings.Select(w => "log warning: " + w));
-        var expected = new List<(string Name, string Text)> { ("crash log", Latin1(Path.Combine(_fx.ReferenceOf[d.Run].Dir, "log.txt"))) };
-        if (d.Run == "pvpanic" && _fx.Manifest.TryGetProperty("dmesg", out var dm)) expected.Add(("makedumpfile --dump-dmesg", Latin1(Path.Combine(_fx.Dir!, dm.GetString()!))));
+        var expected = new List<(string Name, string Text)> { ("crash log", Latin1(Path.Combine(_fx.ReferenceOf(d).Dir, "log.txt"))) };
+        if (d.Run == "pvpanic" && d.Set.Manifest.TryGetProperty("dmesg", out var dm) && dm.ValueKind == System.Text.Json.JsonValueKind.String)
+            expected.Add(("makedumpfile --dump-dmesg", Latin1(Path.Combine(d.Set.Dir, dm.GetString()!))));
         foreach (var (name, text) in expected)
             if (text != ours)
             {
@@ -179,10 +180,10 @@ public class CrashAgreementTests
     public void SameCaptureSameAnswersInEveryFormat()
     {
         var diffs = new List<string>();
-        foreach (var run in _fx.Dumps.GroupBy(d => d.Run))
+        foreach (var run in _fx.Dumps.GroupBy(d => (d.Set, d.Run)))
         {
             var dumps = run.ToList();
-            var reference = dumps.FirstOrDefault(d => _fx.ReferenceOf.TryGetValue(run.Key, out var r) && r.Dump == d.Name) ?? dumps[0];
+            var reference = dumps.FirstOrDefault(d => d.Set.ReferenceOf.TryGetValue(d.Run, out var r) && r.Dump == d.Name) ?? dumps[0];
             var baseline = Answers(reference);
             foreach (var d in dumps.Where(x => x != reference))
             {
@@ -191,9 +192,9 @@ public class CrashAgreementTests
                 {
                     var diff = CrashRows.Diff(cmd, rows, a[cmd], 4);
                     if (diff.Count == 0) continue;
-                    diffs.AddRange(diff.Select(x => $"{d.Name} vs {reference.Name}: {x}"));
+                    diffs.AddRange(diff.Select(x => $"{d.Id} vs {reference.Name}: {x}"));
                 }
-                _out.WriteLine($"{d.Name}: compared with {reference.Name}");
+                _out.WriteLine($"{d.Id}: compared with {reference.Name}");
             }
         }
         foreach (var x in diffs.Take(200)) _out.WriteLine(x);
