@@ -124,10 +124,18 @@ public static partial class CrashRows
         return rows;
     }
 
+    /// <summary>crash's DATE (strftime "%a %b %e %T %Z %Y": the day of the month padded with a space).</summary>
+    public static string CrashDate(DateTimeOffset d)
+    {
+        var u = d.ToUniversalTime();
+        return u.ToString("ddd MMM ", CultureInfo.InvariantCulture) + u.Day.ToString(CultureInfo.InvariantCulture).PadLeft(2)
+            + u.ToString(" HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture);
+    }
+
     public static List<string> Sys(CrashSystem s) => new()
     {
         $"CPUS: {s.Cpus}" + (s.OfflineCpus > 0 ? $" [OFFLINE: {s.OfflineCpus}]" : ""),
-        "DATE: " + (s.Date is { } d ? d.ToUniversalTime().ToString("ddd MMM d HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture).Replace("  ", " ") : "?"),
+        "DATE: " + (s.Date is { } d ? CrashDate(d) : "?"),
         "UPTIME: " + (s.Uptime is { } u ? $"{(int)u.TotalHours:00}:{u.Minutes:00}:{u.Seconds:00}" : "?"),
         $"LOAD AVERAGE: {s.LoadAverageText}",
         $"TASKS: {s.Tasks.ToString(CultureInfo.InvariantCulture)}",
@@ -186,7 +194,7 @@ public static partial class CrashRows
 
     public static List<string> Mod(KernelProgram k)
     {
-        var mods = ModuleReader.Read(k, out var warnings).Select(m => ModuleReader.ToCrashModule(m)).OrderBy(m => m.Object).ToList();
+        var mods = ModuleReader.Read(k, out var warnings).Select(m => ModuleReader.ToCrashModule(m)).OrderBy(m => m.Base).ThenBy(m => m.Object).ToList();
         return warnings.Select(w => "warning: " + w).Concat(mods.Select(m => $"{m.Object:x16} {m.Name} {m.Base:x16} {m.Size}")).ToList();
     }
 

@@ -212,7 +212,7 @@ public class RealBacktraceTests
     {
         var (v, k) = Open(Path.Combine(TestEnvironment.SamplesDir, "vmcore.kdump"));
         using var _ = v;
-        var mods = ModuleReader.Read(k, out var warnings).Select(m => ModuleReader.ToCrashModule(m)).OrderBy(m => m.Object).ToList();
+        var mods = ModuleReader.Read(k, out var warnings).Select(m => ModuleReader.ToCrashModule(m)).OrderBy(m => m.Base).ThenBy(m => m.Object).ToList();
         Assert.Empty(warnings);
         var lines = File.ReadAllLines(Path.Combine(TestEnvironment.SamplesDir, "crash", "mod.txt")).Skip(1).Where(l => l.Trim().Length > 0).ToList();
         Assert.Equal(lines.Count, mods.Count);
