@@ -42,6 +42,12 @@ public sealed class FixtureSet
 /// <summary>One dump of a fixture set's manifest: its files, format and which capture ("run") it was made from.</summary>
 public sealed record FixtureDump(string Name, IReadOnlyList<string> Files, string Format, string Compression, int DumpLevel, string Run, string Producer, FixtureSet Set)
 {
+    /// <summary>
+    /// Why the producer dropped pages the kernel still uses (manifest "dropsPages", e.g. makedumpfile 1.7.8 -d 31 on
+    /// Linux 7.1+), or null. Such a dump cannot agree with crash; it must say what is missing instead.
+    /// </summary>
+    public string? DropsPages { get; init; }
+
     /// <summary>Unique over every set: kernel release / dump name.</summary>
     public string Id => Set.Label + "/" + Name;
     public override string ToString() => Id;
@@ -74,7 +80,8 @@ public sealed class FixtureDumps : IDisposable
                     d.GetProperty("files").EnumerateArray().Select(f => Path.Combine(dir, f.GetString()!)).ToList(),
                     d.GetProperty("format").GetString()!, d.GetProperty("compression").GetString()!,
                     d.TryGetProperty("dumpLevel", out var l) && l.ValueKind == JsonValueKind.Number ? l.GetInt32() : 0,
-                    d.GetProperty("run").GetString()!, d.TryGetProperty("producer", out var p) ? p.GetString() ?? "" : "", set));
+                    d.GetProperty("run").GetString()!, d.TryGetProperty("producer", out var p) ? p.GetString() ?? "" : "", set)
+                { DropsPages = d.TryGetProperty("dropsPages", out var dp) && dp.ValueKind == JsonValueKind.String ? dp.GetString() : null });
             }
             if (root.TryGetProperty("references", out var refs))
                 foreach (var r in refs.EnumerateArray())
