@@ -43,13 +43,16 @@ public static partial class CrashRows
     [GeneratedRegex(@"^ROOT:\s+(\S+)\s+CWD:\s+(\S+)")]
     private static partial Regex RootCwd();
 
+    /// <summary>crash 8.0.6 prints CWD with a trailing '/' ("/tmp/"), crash 9.0.2 without: compared without it.</summary>
+    private static string Dir(string path) => path.Length > 1 ? path.TrimEnd('/') : path;
+
     public static List<string> Files(string crashText)
     {
         var rows = new List<string>();
         foreach (var s in SampleDump.ParseTaskSections(crashText))
         {
             var rc = RootCwd().Match(s.Lines[0]);
-            rows.Add($"PID {s.Pid} {Hex(s.Task)} ROOT {(rc.Success ? rc.Groups[1].Value : "?")} CWD {(rc.Success ? rc.Groups[2].Value : "?")}");
+            rows.Add($"PID {s.Pid} {Hex(s.Task)} ROOT {(rc.Success ? rc.Groups[1].Value : "?")} CWD {(rc.Success ? Dir(rc.Groups[2].Value) : "?")}");
             foreach (var m in s.Lines.Skip(1).Select(l => FileRow().Match(l)).Where(m => m.Success))
                 rows.Add($"  {s.Pid} fd {m.Groups[1].Value} {m.Groups[2].Value} {m.Groups[3].Value} {m.Groups[4].Value} {m.Groups[5].Value} {m.Groups[6].Value.Trim()}");
         }
@@ -64,7 +67,7 @@ public static partial class CrashRows
             CrashTaskFiles f;
             try { f = TaskFiles.Read(k, t); }
             catch (KdumpException ex) { rows.Add($"PID {t.Pid} {Hex(t.Task)} error {ex.ErrorId}: {ex.Message}"); continue; }
-            rows.Add($"PID {t.Pid} {Hex(t.Task)} ROOT {f.Root} CWD {(f.Cwd == "/" ? "/" : f.Cwd + "/")}");
+            rows.Add($"PID {t.Pid} {Hex(t.Task)} ROOT {f.Root} CWD {Dir(f.Cwd)}");
             foreach (var x in f.Files)
                 rows.Add($"  {t.Pid} fd {x.Fd} {Hex(x.File)} {Hex(x.Dentry)} {Hex(x.Inode)} {x.Type} {TaskFilesTests.CrashSpelling(x)}");
         }
