@@ -14,7 +14,10 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
     # Run the tests without building the real-dump fixtures (tests that need them are skipped and counted as such).
-    [switch] $SkipFixtures
+    [switch] $SkipFixtures,
+    # Test: also generate (when not cached) the Debian 13 (6.12) and Debian unstable (7.x) fixture sets and run the
+    # real-dump tests on them. Without it those sets are tested only when they are cached already.
+    [switch] $AllKernels
 )
 
 $ErrorActionPreference = 'Stop'
@@ -104,11 +107,33 @@ function Get-FixtureDir {
     return $dir
 }
 
+# The fixture sets of the newer kernels (trixie = 6.12, sid = 7.x): generated with -AllKernels, else only if cached.
+function Get-ExtraFixtureDirs {
+    $gen = Join-Path $Root 'tests/fixtures/generate.sh'
+    if (-not (Test-Path $gen)) { return @() }
+    $dirs = @()
+    foreach ($suite in 'trixie', 'sid') {
+        $env:KDUMP_FIXTURES_SUITE = $suite
+        $env:KDUMP_FIXTURES_CACHED_ONLY = if ($AllKernels) { '0' } else { '1' }
+        try {
+            if ($AllKernels) { Write-Host "==> Fixtures $suite (real dumps; cached after the first run)" }
+            $lines = & bash $gen
+            if ($LASTEXITCODE -ne 0) { throw "tests/fixtures/generate.sh ($suite) failed with exit code $LASTEXITCODE" }
+        } finally { Remove-Item Env:KDUMP_FIXTURES_SUITE, Env:KDUMP_FIXTURES_CACHED_ONLY -ErrorAction SilentlyContinue }
+        $dir = @($lines)[-1]
+        if ($dir -and (Test-Path (Join-Path $dir 'manifest.json'))) { $dirs += $dir; Write-Host "Fixtures ($suite): $dir" }
+        else { Write-Host "Fixtures ($suite): not cached, not tested (build.ps1 -Task Test -AllKernels makes them)" }
+    }
+    return $dirs
+}
+
 function Invoke-Test {
     Invoke-Build
     if (-not $SkipFixtures) {
         $fx = Get-FixtureDir
         if ($fx) { $env:KDUMP_FIXTURES_DIR = $fx; Write-Host "Fixtures: $fx" }
+        $extra = @(Get-ExtraFixtureDirs)
+        $env:KDUMP_FIXTURES_EXTRA_DIRS = $extra -join ':'
     }
     $env:KDUMP_SAMPLES_DIR = Join-Path $Root 'samples'
     $results = Join-Path $Out 'TestResults'

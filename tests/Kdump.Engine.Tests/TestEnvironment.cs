@@ -18,6 +18,22 @@ public static class TestEnvironment
         }
     }
 
+    /// <summary>
+    /// Every generated fixture set (one per kernel): KDUMP_FIXTURES_DIR (Debian 12's 6.1, always run) first, then the
+    /// directories of KDUMP_FIXTURES_EXTRA_DIRS (separated by ':'; build.ps1 passes the cached 6.12 / 7.x sets).
+    /// </summary>
+    public static IReadOnlyList<string> FixturesDirs
+    {
+        get
+        {
+            var all = new List<string>();
+            if (FixturesDir is { } d) all.Add(d);
+            foreach (var x in (Environment.GetEnvironmentVariable("KDUMP_FIXTURES_EXTRA_DIRS") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (File.Exists(Path.Combine(x, "manifest.json")) && !all.Contains(x)) all.Add(x);
+            return all;
+        }
+    }
+
     public static bool HaveSample => File.Exists(Path.Combine(SamplesDir, "manifest.json"));
 
     public static JsonDocument LoadManifest(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json")));

@@ -81,26 +81,29 @@ Describe 'Get-CrashLog' {
     }
 
     Context 'fixture dumps' -Skip:(-not $HaveFixtures) {
-        BeforeAll {
-            $script:FM = Get-TestManifest $FixturesDir
-            $script:Reference = @{ pvpanic = Read-Text (Join-Path $FixturesDir $FM.dmesg) }
-            $script:Cases = @($FM.dumps | ForEach-Object { @{ Name = $_.name; Files = @($_.files); Run = $_.run; Format = $_.format } })
-        }
-        It 'every dump gives makedumpfile --dump-dmesg text byte for byte' {
+        It 'every dump of every kernel gives makedumpfile --dump-dmesg text byte for byte' {
             $checked = 0
-            foreach ($c in $Cases) {
-                if (-not $Reference.ContainsKey($c.Run)) {
-                    if (-not $Makedumpfile -or $c.Format -ne 'elf') { continue }
-                    $out = Join-Path $Dir "$($c.Run).dmesg"
-                    & $Makedumpfile --dump-dmesg (Join-Path $FixturesDir $c.Files[0]) $out *> $null
-                    $Reference[$c.Run] = Read-Text $out
+            foreach ($fx in $FixturesDirs) {
+                $FM = Get-TestManifest $fx
+                $Reference = @{ pvpanic = Read-Text (Join-Path $fx $FM.dmesg) }
+                foreach ($c in @($FM.dumps)) {
+                    # a dump whose producer dropped pages the kernel uses (7.x -d 31) is checked by the engine tests
+                    if ($c.PSObject.Properties['dropsPages']) { continue }
+                    if (-not $Reference.ContainsKey($c.run)) {
+                        if (-not $Makedumpfile -or $c.format -ne 'elf') { continue }
+                        $out = Join-Path $Dir "$($c.run).dmesg"
+                        & $Makedumpfile --dump-dmesg (Join-Path $fx $c.files[0]) $out *> $null
+                        $Reference[$c.run] = Read-Text $out
+                    }
+                    # makedumpfile 1.7.6+ (the 6.12 and 7.x sets) prints the caller id where the kernel exports it
+                    $callers = $Reference[$c.run] -match '\A\[ *\d+\.\d{6}\] \[ *[TC]\d+\] '
+                    $v = Open-Vmcore -Path (@($c.files) | ForEach-Object { Join-Path $fx $_ })
+                    $text = Join-Raw @(Get-CrashLog -Vmcore $v -Raw -CallerId:$callers -WarningVariable w)
+                    $w | Should -BeNullOrEmpty -Because "$fx $($c.name)"
+                    $text | Should -BeExactly $Reference[$c.run] -Because "$fx $($c.name)"
+                    $v | Close-Vmcore
+                    $checked++
                 }
-                $v = Open-Vmcore -Path ($c.Files | ForEach-Object { Join-Path $FixturesDir $_ })
-                $text = Join-Raw @(Get-CrashLog -Vmcore $v -Raw -WarningVariable w)
-                $w | Should -BeNullOrEmpty -Because $c.Name
-                $text | Should -BeExactly $Reference[$c.Run] -Because $c.Name
-                $v | Close-Vmcore
-                $checked++
             }
             $checked | Should -BeGreaterThan 1
         }

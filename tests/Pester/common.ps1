@@ -5,5 +5,8 @@ $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $script:SamplesDir = Join-Path $script:RepoRoot 'samples'
 $script:FixturesDir = $env:KDUMP_FIXTURES_DIR
 $script:HaveFixtures = [bool]($script:FixturesDir -and (Test-Path (Join-Path $script:FixturesDir 'manifest.json')))
+# every kernel's fixture set: KDUMP_FIXTURES_DIR (6.1) and the cached 6.12 / 7.x sets build.ps1 passes in KDUMP_FIXTURES_EXTRA_DIRS
+$script:FixturesDirs = @(@($script:FixturesDir) + @(($env:KDUMP_FIXTURES_EXTRA_DIRS -split ':') | Where-Object { $_ }) |
+    Where-Object { $_ -and (Test-Path (Join-Path $_ 'manifest.json')) } | Select-Object -Unique)
 $script:HaveSample = Test-Path (Join-Path $script:SamplesDir 'manifest.json')
 function Get-TestManifest([string] $Dir) { Get-Content -Raw (Join-Path $Dir 'manifest.json') | ConvertFrom-Json }

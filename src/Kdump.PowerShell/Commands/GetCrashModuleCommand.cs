@@ -49,7 +49,7 @@ public sealed class GetCrashModuleCommand : VmcoreCommandBase
         foreach (var w in warnings) WriteWarning(w);
         var patterns = Name?.Select(n => new WildcardPattern(ModuleFileIndex.Normalize(n), WildcardOptions.IgnoreCase)).ToList();
         var matched = new bool[Name?.Length ?? 0];
-        foreach (var m in mods!.OrderBy(m => m.Object))
+        foreach (var m in mods!.OrderBy(m => m.Base).ThenBy(m => m.Object))
         {
             if (patterns is not null)
             {

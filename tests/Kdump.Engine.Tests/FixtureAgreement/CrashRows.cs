@@ -43,15 +43,20 @@ public static partial class CrashRows
     [GeneratedRegex(@"^ROOT:\s+(\S+)\s+CWD:\s+(\S+)")]
     private static partial Regex RootCwd();
 
+    /// <summary>crash 8.0.6 prints CWD with a trailing '/' ("/tmp/"), crash 9.0.2 without: compared without it.</summary>
+    private static string Dir(string path) => path.Length > 1 ? path.TrimEnd('/') : path;
+
+    private static string DirOf(string type, string path) => type == "DIR" ? Dir(path) : path;
+
     public static List<string> Files(string crashText)
     {
         var rows = new List<string>();
         foreach (var s in SampleDump.ParseTaskSections(crashText))
         {
             var rc = RootCwd().Match(s.Lines[0]);
-            rows.Add($"PID {s.Pid} {Hex(s.Task)} ROOT {(rc.Success ? rc.Groups[1].Value : "?")} CWD {(rc.Success ? rc.Groups[2].Value : "?")}");
+            rows.Add($"PID {s.Pid} {Hex(s.Task)} ROOT {(rc.Success ? rc.Groups[1].Value : "?")} CWD {(rc.Success ? Dir(rc.Groups[2].Value) : "?")}");
             foreach (var m in s.Lines.Skip(1).Select(l => FileRow().Match(l)).Where(m => m.Success))
-                rows.Add($"  {s.Pid} fd {m.Groups[1].Value} {m.Groups[2].Value} {m.Groups[3].Value} {m.Groups[4].Value} {m.Groups[5].Value} {m.Groups[6].Value.Trim()}");
+                rows.Add($"  {s.Pid} fd {m.Groups[1].Value} {m.Groups[2].Value} {m.Groups[3].Value} {m.Groups[4].Value} {m.Groups[5].Value} {DirOf(m.Groups[5].Value, m.Groups[6].Value.Trim())}");
         }
         return rows;
     }
@@ -64,9 +69,9 @@ public static partial class CrashRows
             CrashTaskFiles f;
             try { f = TaskFiles.Read(k, t); }
             catch (KdumpException ex) { rows.Add($"PID {t.Pid} {Hex(t.Task)} error {ex.ErrorId}: {ex.Message}"); continue; }
-            rows.Add($"PID {t.Pid} {Hex(t.Task)} ROOT {f.Root} CWD {(f.Cwd == "/" ? "/" : f.Cwd + "/")}");
+            rows.Add($"PID {t.Pid} {Hex(t.Task)} ROOT {f.Root} CWD {Dir(f.Cwd)}");
             foreach (var x in f.Files)
-                rows.Add($"  {t.Pid} fd {x.Fd} {Hex(x.File)} {Hex(x.Dentry)} {Hex(x.Inode)} {x.Type} {TaskFilesTests.CrashSpelling(x)}");
+                rows.Add($"  {t.Pid} fd {x.Fd} {Hex(x.File)} {Hex(x.Dentry)} {Hex(x.Inode)} {x.Type} {DirOf(x.Type, TaskFilesTests.CrashSpelling(x))}");
         }
         return rows;
     }
@@ -125,14 +130,18 @@ public static partial class CrashRows
         return rows;
     }
 
-    /// <summary>crash's DATE spelling (ctime): the day of the month padded to two columns ("Sat Dec  5").</summary>
-    private static string Ctime(DateTimeOffset d) =>
-        string.Format(CultureInfo.InvariantCulture, "{0:ddd MMM} {1,2} {0:HH:mm:ss} UTC {0:yyyy}", d, d.Day);
+    /// <summary>crash's DATE (strftime "%a %b %e %T %Z %Y": the day of the month padded with a space).</summary>
+    public static string CrashDate(DateTimeOffset d)
+    {
+        var u = d.ToUniversalTime();
+        return u.ToString("ddd MMM ", CultureInfo.InvariantCulture) + u.Day.ToString(CultureInfo.InvariantCulture).PadLeft(2)
+            + u.ToString(" HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture);
+    }
 
     public static List<string> Sys(CrashSystem s) => new()
     {
         $"CPUS: {s.Cpus}" + (s.OfflineCpus > 0 ? $" [OFFLINE: {s.OfflineCpus}]" : ""),
-        "DATE: " + (s.Date is { } d ? Ctime(d.ToUniversalTime()) : "?"),
+        "DATE: " + (s.Date is { } d ? CrashDate(d) : "?"),
         "UPTIME: " + (s.Uptime is { } u ? $"{(int)u.TotalHours:00}:{u.Minutes:00}:{u.Seconds:00}" : "?"),
         $"LOAD AVERAGE: {s.LoadAverageText}",
         $"TASKS: {s.Tasks.ToString(CultureInfo.InvariantCulture)}",
@@ -176,6 +185,29 @@ public static partial class CrashRows
     public static List<string> Swap(KernelProgram k) => new SwapReader(k).Enumerate(e => throw e)
         .Select(s => $"{s.SwapInfo:x16} {s.Type} {s.Size} {s.Used} {s.Percent} {s.Priority} {s.FileName}").ToList();
 
+    // ---- the guest's truth where crash is wrong (FixtureDumps.CrashWrong) ----------------------------------------
+    public static List<string> SwapTruth(System.Text.Json.JsonElement truth) => truth.GetProperty("swaps").EnumerateArray()
+        .Select(s => $"{s.GetProperty("filename").GetString()} {s.GetProperty("size").GetInt64()}k").ToList();
+
+    public static List<string> SwapAsTruth(KernelProgram k) => new SwapReader(k).Enumerate(e => throw e).Select(s => $"{s.FileName} {s.Size}k").ToList();
+
+    /// <summary>/proc/meminfo's SwapTotal and CommitLimit, in pages (SwapFree moves in the seconds before the panic).</summary>
+    public static List<string> KmemSwapTruth(System.Text.Json.JsonElement truth)
+    {
+        var m = truth.GetProperty("meminfoKiB");
+        return new() { $"TOTAL SWAP {m.GetProperty("swaptotal").GetInt64() / 4}", $"COMMIT LIMIT {m.GetProperty("commitlimit").GetInt64() / 4}" };
+    }
+
+    public static List<string> KmemSwapAsTruth(List<string> ours) => ours.Where(r => r.StartsWith("TOTAL SWAP ", StringComparison.Ordinal) || r.StartsWith("COMMIT LIMIT ", StringComparison.Ordinal))
+        .Select(r => string.Join(' ', r.Split(' ').Take(r.StartsWith("TOTAL", StringComparison.Ordinal) ? 3 : 3))).ToList();
+
+    /// <summary>/proc/modules: name and load address (the text base).</summary>
+    public static List<string> ModTruth(System.Text.Json.JsonElement truth) => truth.GetProperty("modules").EnumerateArray()
+        .Select(m => $"{m.GetProperty("name").GetString()} {m.GetProperty("address").GetString()}").OrderBy(x => x, StringComparer.Ordinal).ToList();
+
+    public static List<string> ModAsTruth(KernelProgram k) => ModuleReader.Read(k, out var warnings).Select(m => ModuleReader.ToCrashModule(m))
+        .Select(m => $"{m.Name} 0x{m.Base:x}").OrderBy(x => x, StringComparer.Ordinal).Concat(warnings.Select(w => "warning: " + w)).ToList();
+
     public static List<string> Kmem(string crashText) => MemoryInfoTests.ParseKmemI(crashText).Select(c => $"{c.Name} {c.Pages} {c.Size} {c.Pct}").ToList();
 
     /// <summary>Our kmem -i lines, preceded by any warning (a page struct missing from the dump would make SHARED a lower bound).</summary>
@@ -191,7 +223,7 @@ public static partial class CrashRows
 
     public static List<string> Mod(KernelProgram k)
     {
-        var mods = ModuleReader.Read(k, out var warnings).Select(m => ModuleReader.ToCrashModule(m)).OrderBy(m => m.Object).ToList();
+        var mods = ModuleReader.Read(k, out var warnings).Select(m => ModuleReader.ToCrashModule(m)).OrderBy(m => m.Base).ThenBy(m => m.Object).ToList();
         return warnings.Select(w => "warning: " + w).Concat(mods.Select(m => $"{m.Object:x16} {m.Name} {m.Base:x16} {m.Size}")).ToList();
     }
 

@@ -31,7 +31,7 @@ public class SystemInfoTests
         Assert.Equal(crash["MACHINE"], $"{s.Machine}  ({s.Mhz} Mhz)");
         Assert.Equal(crash["MEMORY"], s.MemoryText);
         Assert.Equal(crash["PANIC"], "\"" + s.Panic + "\"");
-        Assert.Equal(crash["DATE"], s.Date!.Value.ToUniversalTime().ToString("ddd MMM d HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture).Replace("  ", " "));
+        Assert.Equal(crash["DATE"], FixtureAgreement.CrashRows.CrashDate(s.Date!.Value));
         Assert.True(s.IsPartialDump);
         var panic = SampleDump.Truth.GetProperty("panic");
         Assert.Equal(panic.GetProperty("pid").GetInt32(), s.PanicPid);

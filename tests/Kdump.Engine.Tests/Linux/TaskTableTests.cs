@@ -119,6 +119,26 @@ public class TaskTableTruthTests
         Assert.All(t.Tasks, x => Assert.NotNull(clean.FindByAddress(x.Task)));
     }
 
+    /// <summary>
+    /// The last page of a task_struct (its thread/FPU state) left out of the dump does not lose the task: ps needs only
+    /// the fields before it (a regenerated 6.1 kexec capture lost kdump-panic's that way; crash listed it).
+    /// </summary>
+    [SampleFact]
+    public void ATaskWhoseTailPageIsExcludedIsStillListed()
+    {
+        var clean = Table;
+        var victim = clean.Tasks.Single(t => t.Command == "kdump-parent");
+        var size = SampleDump.Vmcore.Kernel.FindType("struct task_struct").Size;
+        ulong tail = victim.Task + size - 1;
+        Assert.NotEqual(victim.Task >> 12, tail >> 12); // the sample's task_struct (~9 KiB) always spans pages
+        var p = PatchedMemory.SampleProgram((mem, k) => mem.Exclude(PatchedMemory.Phys(k, tail)));
+        var t = TaskTable.Build(p);
+        Assert.Empty(t.Warnings);
+        var found = t.FindByAddress(victim.Task);
+        Assert.NotNull(found);
+        Assert.Equal((victim.Pid, victim.Ppid, victim.Command, victim.State), (found!.Pid, found.Ppid, found.Command, found.State));
+    }
+
     [SampleFact]
     public void ATaskInAnExcludedPageEndsTheWalkWithAWarning()
     {

@@ -13,7 +13,7 @@ public sealed record MemoryInfoFigures(
 /// <summary>
 /// crash's kmem -i over a dump: totalram_pages; free pages from vm_zone_stat[NR_FREE_PAGES]; SHARED from a scan of the
 /// page array (non-reserved pages whose _refcount is above 1); buffers as nr_blockdev_pages() (the block device
-/// inodes' page cache); cached = vm_node_stat[NR_FILE_PAGES] − swap cache − buffers; slab =
+/// inodes' page cache); cached = vm_node_stat[NR_FILE_PAGES] − swap cache (NR_SWAPCACHE) − buffers; slab =
 /// NR_SLAB_RECLAIMABLE_B + NR_SLAB_UNRECLAIMABLE_B; huge pages from hstates[]; swap from total_swap_pages and
 /// nr_swap_pages; the commit limit and vm_committed_as as the kernel computes them. Counter indexes come from the
 /// type finder's enumerators. A figure that cannot be read is a warning with an id and reads as 0.
@@ -150,9 +150,14 @@ public sealed partial class MemoryInfoReader
         return sum;
     }
 
-    /// <summary>total_swapcache_pages(): nrpages of swapper_spaces[type][0 .. nr_swapper_spaces[type]).</summary>
+    /// <summary>
+    /// The swap cache: the kernel's own counter vm_node_stat[NR_SWAPCACHE] (5.13+; crash reads it), else
+    /// total_swapcache_pages(): nrpages of swapper_spaces[type][0 .. nr_swapper_spaces[type]). The two differ while
+    /// folios are being added or removed (6.12: 462 vs 467 pages), and crash's CACHED follows the counter.
+    /// </summary>
     private ulong SwapCachePages()
     {
+        if (_p.TryFindEnumerator("NR_SWAPCACHE", out var swapCacheIndex)) return Counter("vm_node_stat", swapCacheIndex);
         if (_p.FindSymbol("swapper_spaces") is not { } spaces || _p.FindSymbol("nr_swapper_spaces") is not { } counts) return 0;
         int types = (int)_p.ReadU32(_p.GetSymbol("nr_swapfiles").Address);
         if (types > 32) throw new KdumpException("SwapTableCorrupt", KdumpErrorKind.InvalidData, $"nr_swapfiles is {types}.", types);

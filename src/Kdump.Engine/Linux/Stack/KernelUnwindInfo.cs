@@ -23,6 +23,8 @@ public sealed class KernelUnwindInfo : IUnwindInfo
     private OrcTable? _kernel;
     private bool _loaded;
     private OrcFormat _format;
+    private bool _unknownHeader;
+    private OrcRegisterMap _registers = OrcRegisterMap.Standard;
     private ulong _stext, _etext, _sinit, _einit;
 
     private KernelUnwindInfo(KernelProgram p) => _p = p;
@@ -34,6 +36,8 @@ public sealed class KernelUnwindInfo : IUnwindInfo
     public IReadOnlyList<string> Notes { get { EnsureLoaded(); lock (_lock) return _notes.ToArray(); } }
     public OrcFormat Format { get { EnsureLoaded(); return _format; } }
     public OrcTable? KernelTable { get { EnsureLoaded(); return _kernel; } }
+    /// <summary>The register numbering the tables are decoded with (inferred when the .orc_header hash is unknown).</summary>
+    public OrcRegisterMap Registers { get { EnsureLoaded(); return _registers; } }
     public bool FramePointersOnly { get { EnsureLoaded(); return _kernel is null; } }
 
     private void EnsureLoaded()
@@ -54,6 +58,24 @@ public sealed class KernelUnwindInfo : IUnwindInfo
 
     private OrcFormat DetectFormat()
     {
+        var format = DetectLayout();
+        // the register numbering is in no type: a kernel whose .orc_header is not a known format may have renumbered
+        // them (Linux 7.1 did); LoadKernelTable infers the numbering from the entries then
+        ulong hdr = Sym("__start_orc_header");
+        if (hdr != 0)
+        {
+            try
+            {
+                var h = _p.ReadKernel(hdr, 20);
+                _unknownHeader = !h.AsSpan().SequenceEqual(s_hash64) && !h.AsSpan().SequenceEqual(s_hash63);
+            }
+            catch (KdumpException) { }
+        }
+        return format;
+    }
+
+    private OrcFormat DetectLayout()
+    {
         if (_p.TryFindType("struct orc_entry") is { } t && t.Resolve() is KStructType st)
         {
             bool end = st.TryFindMember("end", out _, out _), signal = st.TryFindMember("signal", out _, out _);
@@ -69,7 +91,7 @@ public sealed class KernelUnwindInfo : IUnwindInfo
                 var h = _p.ReadKernel(hdr, 20);
                 if (h.AsSpan().SequenceEqual(s_hash64)) return OrcFormat.V3;
                 if (h.AsSpan().SequenceEqual(s_hash63)) return OrcFormat.V2;
-                _notes.Add("ORC: the kernel's .orc_header hash is not a known ORC format; assuming the 6.4 layout.");
+                _notes.Add("ORC: the kernel's .orc_header hash is not a known ORC format; assuming the 6.4 bit layout, registers inferred from the entries.");
                 return OrcFormat.V3;
             }
             catch (KdumpException ex) { _notes.Add($"ORC: cannot read .orc_header: {ex.Message}"); }
@@ -91,7 +113,12 @@ public sealed class KernelUnwindInfo : IUnwindInfo
         var ips = _p.ReadKernel(ipStart, n * 4);
         var ents = _p.ReadKernel(orc, n * 6);
         ulong end = Math.Max(_etext, _einit);
-        return OrcTable.Parse("vmlinux", ipStart, ips, ents, _format, _stext != 0 ? _stext : null, end != 0 ? end : null);
+        if (_unknownHeader && _format == OrcFormat.V3)
+        {
+            if (OrcRegisterMap.Infer(ents) is { } map) { _registers = map; _notes.Add("ORC: unknown .orc_header; " + map.Description + "."); }
+            else _notes.Add("ORC: unknown .orc_header and the entries do not tell the register numbering; using the standard one.");
+        }
+        return OrcTable.Parse("vmlinux", ipStart, ips, ents, _format, _stext != 0 ? _stext : null, end != 0 ? end : null, _registers);
     }
 
     private OrcTable? ModuleTable(LoadedModule m)
@@ -108,7 +135,7 @@ public sealed class KernelUnwindInfo : IUnwindInfo
                     int n = (int)m.OrcCount;
                     var ips = _p.ReadKernel(m.OrcUnwindIp, n * 4);
                     var ents = _p.ReadKernel(m.OrcUnwind, n * 6);
-                    t = OrcTable.Parse(m.Name, m.OrcUnwindIp, ips, ents, _format, 0, ulong.MaxValue);
+                    t = OrcTable.Parse(m.Name, m.OrcUnwindIp, ips, ents, _format, 0, ulong.MaxValue, _registers);
                 }
                 catch (KdumpException ex) { _notes.Add($"ORC: module {m.Name}: {ex.Message}"); }
             }

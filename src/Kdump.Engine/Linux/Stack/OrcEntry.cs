@@ -4,6 +4,8 @@ namespace Kdump.Engine.Linux.Stack;
 public enum OrcRegister : byte
 {
     Undefined = 0, PrevSp = 1, Dx = 2, Di = 3, Bp = 4, Sp = 5, R10 = 6, R13 = 7, BpIndirect = 8, SpIndirect = 9,
+    /// <summary>A code the kernel's numbering (<see cref="OrcRegisterMap"/>) does not explain.</summary>
+    Unknown = 255,
 }
 
 /// <summary>ORC frame types, normalised to the ≥ 6.4 numbering (ORC_TYPE_*).</summary>
@@ -37,10 +39,11 @@ public readonly record struct OrcEntry(short SpOffset, short BpOffset, OrcRegist
     public static readonly OrcEntry FramePointer = new(16, -16, OrcRegister.Bp, OrcRegister.PrevSp, OrcType.Call, false);
 
     /// <summary>Decodes the raw flags word of a given format.</summary>
-    public static OrcEntry Decode(short sp, short bp, ushort flags, OrcFormat format)
+    public static OrcEntry Decode(short sp, short bp, ushort flags, OrcFormat format, OrcRegisterMap? registers = null)
     {
-        var spReg = (OrcRegister)(flags & 0xf);
-        var bpReg = (OrcRegister)((flags >> 4) & 0xf);
+        var map = registers ?? OrcRegisterMap.Standard;
+        var spReg = map[flags & 0xf];
+        var bpReg = map[(flags >> 4) & 0xf];
         OrcType type;
         bool signal;
         switch (format)

@@ -32,7 +32,7 @@ public sealed class OrcTable
     /// relative offsets). The text range defaults to the lowest .. highest address in the table.
     /// </summary>
     public static OrcTable Parse(string name, ulong ipTableAddress, ReadOnlySpan<byte> ipTable, ReadOnlySpan<byte> entries, OrcFormat format,
-        ulong? textStart = null, ulong? textEnd = null)
+        ulong? textStart = null, ulong? textEnd = null, OrcRegisterMap? registers = null)
     {
         if (ipTable.Length % 4 != 0 || entries.Length % 6 != 0 || ipTable.Length / 4 != entries.Length / 6)
             throw new KdumpException("OrcTableCorrupt", KdumpErrorKind.InvalidData,
@@ -49,7 +49,7 @@ public sealed class OrcTable
             ips[i] = unchecked(ipTableAddress + (ulong)(i * 4) + (ulong)(long)off);
             var e = entries.Slice(i * 6, 6);
             ents[i] = OrcEntry.Decode(BinaryPrimitives.ReadInt16LittleEndian(e), BinaryPrimitives.ReadInt16LittleEndian(e[2..]),
-                BinaryPrimitives.ReadUInt16LittleEndian(e[4..]), format);
+                BinaryPrimitives.ReadUInt16LittleEndian(e[4..]), format, registers);
             if (i > 0 && ips[i] < ips[i - 1]) sorted = false;
         }
         if (!sorted)

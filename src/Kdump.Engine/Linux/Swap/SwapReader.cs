@@ -61,7 +61,10 @@ public sealed class SwapReader
                 var si = new KernelObject(_p, addrs[i], _si);
                 ulong flags = si.ReadField<ulong>("flags");
                 if ((flags & (ulong)used) == 0) continue;
-                ulong pages = si.ReadField<uint>("pages"), inuse = si.ReadField<uint>("inuse_pages");
+                // inuse_pages: unsigned int, an atomic_long_t ({ long counter; }) since the 7.x swap table rework
+                ulong pages = si.ReadField<uint>("pages");
+                var inuseField = si.Member("inuse_pages");
+                ulong inuse = inuseField.Type.Resolve() is KStructType ? (ulong)Math.Max(0L, inuseField.ReadField<long>("counter")) : si.ReadField<uint>("inuse_pages");
                 ulong file = si.Member("swap_file").ReadPointer();
                 string type = "", name = "";
                 if (file != 0)

@@ -125,9 +125,7 @@ public static class SystemInfo
         try
         {
             var tkType = p.FindType("struct timekeeper");
-            ulong tk;
-            try { tk = p.Variable("tk_core").Member("timekeeper").Address; }
-            catch (KdumpException) { tk = p.GetSymbol("tk_core").Address + TimekeeperOffset(p); }
+            ulong tk = CoreTimekeeper(p);
             long xtime = (long)p.ReadU64(tk + KernelObject.MemberOffset(tkType, "xtime_sec"));
             long wtm = (long)p.ReadU64(tk + KernelObject.MemberOffset(tkType, "wall_to_monotonic.tv_sec"));
             long wtmNs = (long)p.ReadU64(tk + KernelObject.MemberOffset(tkType, "wall_to_monotonic.tv_nsec"));
@@ -140,6 +138,18 @@ public static class SystemInfo
             return ns >= 0 && ns < (BigInteger)100 * 365 * 86400 * 1_000_000_000 ? (ulong)ns : null;
         }
         catch (KdumpException) { return null; }
+    }
+
+    /// <summary>
+    /// The core timekeeper: tk_core.timekeeper, or from Linux 6.17 (auxiliary clocks) timekeeper_data[TIMEKEEPER_CORE = 0]
+    /// .timekeeper; both are a struct tk_data { seqcount_raw_spinlock_t seq; struct timekeeper timekeeper; ... }.
+    /// </summary>
+    internal static ulong CoreTimekeeper(KernelProgram p)
+    {
+        try { return p.Variable("tk_core").Member("timekeeper").Address; } catch (KdumpException) { }
+        var data = p.FindSymbol("tk_core") ?? p.FindSymbol("timekeeper_data")
+            ?? throw new KdumpException("SymbolNotFound", KdumpErrorKind.NotFound, $"Neither tk_core nor timekeeper_data is known ({p.SymbolSourceText}).", "tk_core");
+        return data.Address + TimekeeperOffset(p);
     }
 
     private static IReadOnlyList<double> LoadAverage(KernelProgram p, out string text)

@@ -20,6 +20,13 @@ internal sealed class TaskReader
         public TaskSchedTimes? Sched { get; init; }
     }
 
+    /// <summary>Bytes from the start of task_struct up to the end of the last field <see cref="Read"/> uses.</summary>
+    private ulong UsedSpan => new[]
+    {
+        _l.State + (ulong)_l.StateSize, _l.Comm + (ulong)_l.CommLength, _l.RealParent + 8, _l.Pid + 4, _l.Tgid + 4, _l.GroupLeader + 8,
+        (_l.Cpu ?? 0) + 4, _l.ExitState + 4, _l.Flags + 4, _l.Mm + 8,
+    }.Max();
+
     /// <summary>The task's fields, or null (with a warning) when its task_struct cannot be read.</summary>
     public RawTask? Read(ulong task)
     {
@@ -27,7 +34,10 @@ internal sealed class TaskReader
         try
         {
             if (_l.Size > 1 << 20) throw new KdumpException("TypeTooLarge", KdumpErrorKind.LimitExceeded, $"struct task_struct is {_l.Size} bytes.", _l.Size);
-            b = _p.ReadKernel(task, (int)_l.Size);
+            // only the span of the fields read here: the rest of a task_struct (thread/FPU state at its end, 7-9 KiB
+            // in) may lie in a page the dump left out (makedumpfile 1.7.2's -d 31 did that to a 6.1 capture), and crash
+            // lists such a task too
+            b = _p.ReadKernel(task, (int)Math.Min(_l.Size, UsedSpan));
         }
         catch (KdumpException ex)
         {
