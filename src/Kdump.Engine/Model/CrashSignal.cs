@@ -5,18 +5,16 @@ namespace Kdump.Engine.Model;
 /// every signal, the blocked mask and the private and shared pending sets with their queued signals.
 /// Masks have bit (n-1) for signal n.
 /// </summary>
-public sealed class CrashSignal
+public sealed class CrashSignal : DumpRecord
 {
-    /// <summary>The dump this task belongs to (binds -Vmcore when piped to other cmdlets).</summary>
-    public Vmcore? Vmcore { get; init; }
     public int Pid { get; init; }
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     public int Cpu { get; init; }
     public string Command { get; init; } = "";
     /// <summary>task_struct.signal (crash's SIGNAL_STRUCT).</summary>
-    public ulong SignalStruct { get; init; }
+    public KernelAddress SignalStruct { get; init; }
     /// <summary>task_struct.sighand.</summary>
-    public ulong SigHand { get; init; }
+    public KernelAddress SigHand { get; init; }
     /// <summary>signal_struct.nr_threads.</summary>
     public int Threads { get; init; }
     /// <summary>TIF_SIGPENDING is set in the task's thread_info flags (crash's SIGPENDING).</summary>
@@ -58,11 +56,11 @@ public sealed class CrashSignalAction
     /// <summary>SIGHUP ... SIGSYS, SIGRTMIN+n.</summary>
     public string Name => NameOf(Signal);
     /// <summary>The address of the struct k_sigaction (crash's SIGACTION).</summary>
-    public ulong Action { get; init; }
+    public KernelAddress Action { get; init; }
     /// <summary>sa_handler: 0 SIG_DFL, 1 SIG_IGN, else the user handler's address.</summary>
-    public ulong Handler { get; init; }
+    public KernelAddress Handler { get; init; }
     /// <summary>SIG_DFL, SIG_IGN, or the handler address in hex (crash's HANDLER).</summary>
-    public string HandlerText => Handler switch { 0 => "SIG_DFL", 1 => "SIG_IGN", _ => Handler.ToString("x", System.Globalization.CultureInfo.InvariantCulture) };
+    public string HandlerText => Handler.Value switch { 0 => "SIG_DFL", 1 => "SIG_IGN", _ => Handler.ToString("x", System.Globalization.CultureInfo.InvariantCulture) };
     /// <summary>sa_mask.</summary>
     public ulong Mask { get; init; }
     /// <summary>sa_flags.</summary>
@@ -111,6 +109,6 @@ public sealed class CrashSignalQueued
     public int Signal { get; init; }
     public string Name => CrashSignalAction.NameOf(Signal);
     /// <summary>The address of the struct sigqueue's siginfo (crash's SIGINFO).</summary>
-    public ulong SigInfo { get; init; }
+    public KernelAddress SigInfo { get; init; }
     public override string ToString() => $"{Signal} {SigInfo:x}";
 }

@@ -4,17 +4,15 @@ namespace Kdump.Engine.Model;
 /// A pending kernel timer at the crash, as crash's <c>timer</c> (timer wheel, <see cref="Kind"/> "timer_list":
 /// expiry in jiffies) and <c>timer -r</c> (high-resolution timers, "hrtimer": expiry in ns of the base's clock) show it.
 /// </summary>
-public sealed class CrashTimer
+public sealed class CrashTimer : DumpRecord
 {
-    /// <summary>The dump this timer belongs to (binds -Vmcore when piped to other cmdlets).</summary>
-    public Vmcore? Vmcore { get; init; }
     public int Cpu { get; init; }
     /// <summary>"timer_list" (timer wheel) or "hrtimer".</summary>
     public string Kind { get; init; } = "";
     /// <summary>The wheel (BASE_STD, BASE_DEF, BASE_LOCAL, BASE_GLOBAL) or the hrtimer clock base (CLOCK 0-7).</summary>
     public string Base { get; init; } = "";
     /// <summary>The address of the struct timer_base or hrtimer_clock_base.</summary>
-    public ulong BaseAddress { get; init; }
+    public KernelAddress BaseAddress { get; init; }
     /// <summary>hrtimer: the base's clock index (0 monotonic, 1 realtime, 2 boottime, 3 tai; 4-7 their soft bases).</summary>
     public int? Clock { get; init; }
     /// <summary>hrtimer: the base's get_time function (ktime_get, ktime_get_real ...).</summary>
@@ -26,9 +24,9 @@ public sealed class CrashTimer
     /// <summary>Time to expiry at the crash (crash's TTE): jiffies or ns; negative when overdue.</summary>
     public long TimeToExpire { get; init; }
     /// <summary>The address of the struct timer_list or struct hrtimer.</summary>
-    public ulong Timer { get; init; }
+    public KernelAddress Timer { get; init; }
     /// <summary>The callback's address.</summary>
-    public ulong Function { get; init; }
+    public KernelAddress Function { get; init; }
     /// <summary>The callback's symbol, or null.</summary>
     public string? FunctionName { get; init; }
     /// <summary>The callback's module, for a module's timer.</summary>

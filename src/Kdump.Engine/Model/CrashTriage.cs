@@ -34,10 +34,8 @@ public enum TriagePanicClass
 /// failure, the system's state (taint, uptime, load, memory), the tasks that matter (the panicking one, those on a
 /// CPU, those blocked in D state) with their backtraces, and what the kernel log warned about.
 /// </summary>
-public sealed class CrashTriage
+public sealed class CrashTriage : DumpRecord
 {
-    /// <summary>The dump (binds -Vmcore when piped to other cmdlets).</summary>
-    public Vmcore? Vmcore { get; init; }
     public string DumpFile { get; init; } = "";
     public string NodeName { get; init; } = "";
     public string Release { get; init; } = "";
@@ -95,7 +93,7 @@ public sealed class CrashTriage
 public sealed class CrashTriageTask
 {
     public int Pid { get; init; }
-    public ulong Task { get; init; }
+    public KernelAddress Task { get; init; }
     public int Cpu { get; init; }
     public string Command { get; init; } = "";
     /// <summary>crash's state letters (RU, UN ...).</summary>
@@ -144,7 +142,7 @@ public sealed class CrashTriageDifference
     public string Property { get; init; } = "";
     public string? Reference { get; init; }
     public string? Difference { get; init; }
-    public Vmcore? ReferenceVmcore { get; init; }
-    public Vmcore? DifferenceVmcore { get; init; }
+    public VmcoreIdentity? ReferenceVmcore { get; init; }
+    public VmcoreIdentity? DifferenceVmcore { get; init; }
     public override string ToString() => $"{Property}: {Reference} => {Difference}";
 }

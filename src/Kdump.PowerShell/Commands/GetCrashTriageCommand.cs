@@ -9,16 +9,12 @@ namespace Kdump.PowerShell.Commands;
 /// Get-CrashTriage: the first look at a dump as one object: panic class and message, the panicking task and its
 /// backtrace, a stable panic signature (group a fleet with Group-Object SignatureHash), taint, uptime, load,
 /// memory pressure, the task on each CPU, the D-state tasks, the last error lines and what the log warned about.
-/// Takes dumps from the pipeline (Open-Vmcore's output) or -Vmcore; the current dump otherwise.
+/// Takes dumps from the pipeline (Open-Vmcore's or Get-Vmcore's output, bound by identity) or -Vmcore; the current dump otherwise.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "CrashTriage")]
 [OutputType(typeof(CrashTriage))]
 public sealed class GetCrashTriageCommand : VmcoreCommandBase
 {
-    /// <summary>A dump piped by value (Open-Vmcore's output).</summary>
-    [Parameter(ValueFromPipeline = true, DontShow = true)]
-    public Vmcore? InputObject { get; set; }
-
     /// <summary>How many of the last error-or-worse log lines to keep (default 20).</summary>
     [Parameter]
     [ValidateRange(0, 10000)]
@@ -31,17 +27,7 @@ public sealed class GetCrashTriageCommand : VmcoreCommandBase
 
     protected override void ProcessRecord()
     {
-        Vmcore v;
-        if (Vmcore is null && InputObject is { } piped)
-        {
-            if (!piped.IsOpen)
-            {
-                WriteKdumpError(new KdumpException("VmcoreClosed", KdumpErrorKind.InvalidArgument, $"The dump '{piped.Path}' has been closed. Open it again with Open-Vmcore.", piped), piped);
-                return;
-            }
-            v = piped;
-        }
-        else v = ResolveVmcore();
+        var v = ResolveVmcore();
         var options = new TriageOptions { ErrorLines = ErrorLines, BlockedTasks = BlockedTasks };
         CrashTriage? t = null;
         if (!TryEngine(() => t = TriageReader.Read(v, options, Cancellation), v)) return;

@@ -89,7 +89,7 @@ public class ArchitectureSeamTests
         // the engine's vtop/ptov go through it too
         var lookup = new AddressLookup(k);
         Assert.Equal(0x3000UL, lookup.Translate(FakeKernelBase + 0x3000, AddressSpace.KernelVirtual).PhysicalAddress);
-        Assert.Equal(FakeKernelBase + 0x3000, lookup.PhysicalToVirtual(0x3000).VirtualAddress);
+        Assert.Equal(FakeKernelBase + 0x3000, lookup.PhysicalToVirtual(0x3000).VirtualAddress.Value);
         Assert.Equal(16384UL, lookup.PhysicalToVirtual(0x3000).PageSize);
         // NT_PRSTATUS registers are named by the descriptor's layout
         var cpu = Assert.Single(v.Dump.Cpus);

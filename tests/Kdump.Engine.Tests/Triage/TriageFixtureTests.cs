@@ -66,7 +66,7 @@ public class TriageFixtureTests
         }
     }
 
-    private List<(string Name, CrashTriage T)> OomTriages()
+    private List<(string Name, CrashTriage T)> OomTriages(List<Vmcore> opened)
     {
         var dir = _fx.Dir!;
         var list = new List<(string, CrashTriage)>();
@@ -77,6 +77,7 @@ public class TriageFixtureTests
             var r = Assert.Single(DumpFile.OpenAll(new[] { path }));
             if (r.Error is not null) throw r.Error;
             var v = new Vmcore(r.Dump!);
+            opened.Add(v);
             list.Add((n, TriageReader.Read(v)));
         }
         return list;
@@ -85,9 +86,10 @@ public class TriageFixtureTests
     [FixtureFact]
     public void OomPanicHasItsOwnClassAndSignature()
     {
-        var oom = OomTriages();
+        var opened = new List<Vmcore>();
         try
         {
+            var oom = OomTriages(opened);
             foreach (var (n, t) in oom)
             {
                 _out.WriteLine($"{n}: {t.PanicClass} {t.SignatureHash} {t.Signature}; failure: {t.FailureLine}");
@@ -105,6 +107,6 @@ public class TriageFixtureTests
             Assert.Contains(diff, x => x.Property == "SignatureHash");
             Assert.DoesNotContain(TriageReader.Compare(oom[0].T, oom[1].T), x => x.Property is "PanicClass" or "Signature" or "SignatureHash" or "PanicMessage");
         }
-        finally { foreach (var (_, t) in oom) t.Vmcore?.Dispose(); }
+        finally { foreach (var v in opened) v.Dispose(); }
     }
 }
