@@ -124,7 +124,6 @@ public static partial class CrashRows
             if (c <= 0) continue;
             string key = line[..c].Trim(), value = line[(c + 1)..].Trim();
             if (key is "KERNEL" or "DUMPFILE") continue;
-            if (key == "DATE") value = value.Replace("  ", " "); // crash pads the day of the month ("Dec  5"), as ours is compared
             rows.Add($"{key}: {value}");
         }
         return rows;

@@ -108,10 +108,19 @@ public static class SystemInfo
         return (seq + align - 1) & ~(align - 1);
     }
 
+    /// <summary>
+    /// Uptime as crash's sys shows it: by the tick count (jiffies since INITIAL_JIFFIES at the tick rate), which can
+    /// trail the timekeeper's CLOCK_BOOTTIME by a tick or more, so a whole-second truncation of either may differ;
+    /// the timekeeper's time when the tick rate cannot be told. Whole seconds.
+    /// </summary>
     private static TimeSpan? Uptime(KernelProgram p, out DateTimeOffset? wallClock)
     {
-        if (BootNanoseconds(p, out wallClock) is not { } ns) return null;
-        long secs = (long)(ns / 1_000_000_000);
+        ulong? boot = BootNanoseconds(p, out wallClock);
+        ulong? ns = boot;
+        try { ns = Sched.KernelClock.Read(p).UptimeNanoseconds ?? boot; }
+        catch (KdumpException) { }
+        if (ns is not { } n) return null;
+        long secs = (long)(n / 1_000_000_000);
         return secs < 100L * 365 * 86400 ? TimeSpan.FromSeconds(secs) : null;
     }
 
