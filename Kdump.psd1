@@ -13,6 +13,7 @@
         'Get-CrashSystem', 'Get-CrashProcess', 'Get-CrashBacktrace', 'Get-CrashLog', 'Get-CrashVm', 'Get-CrashFile',
         'Get-CrashIrq', 'Get-CrashIpc', 'Get-CrashSwap', 'Get-CrashMemoryInfo', 'Get-CrashModule', 'Get-CrashWaitQueue',
         'Get-CrashSymbol', 'Get-CrashType', 'Get-CrashObject', 'Convert-CrashAddress', 'Read-CrashMemory',
+        'Get-CrashRunQueue', 'Get-CrashTimer', 'Get-CrashSignal', 'Get-CrashTriage', 'Compare-CrashDump',
         'Get-KdumpConfig', 'Set-KdumpConfig', 'Test-KdumpConfig', 'Get-KdumpStatus'
     )
     FunctionsToExport    = @()

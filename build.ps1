@@ -120,7 +120,7 @@ function Get-ExtraFixtureDirs {
             $lines = & bash $gen
             if ($LASTEXITCODE -ne 0) { throw "tests/fixtures/generate.sh ($suite) failed with exit code $LASTEXITCODE" }
         } finally { Remove-Item Env:KDUMP_FIXTURES_SUITE, Env:KDUMP_FIXTURES_CACHED_ONLY -ErrorAction SilentlyContinue }
-        $dir = @($lines)[-1]
+        $dir = @($lines | Where-Object { $_ }) | Select-Object -Last 1
         if ($dir -and (Test-Path (Join-Path $dir 'manifest.json'))) { $dirs += $dir; Write-Host "Fixtures ($suite): $dir" }
         else { Write-Host "Fixtures ($suite): not cached, not tested (build.ps1 -Task Test -AllKernels makes them)" }
     }

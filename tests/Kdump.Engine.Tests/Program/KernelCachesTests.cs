@@ -25,8 +25,8 @@ public class KernelCachesTests
         _ = new IpcReader(v.Kernel).FindNamespaces(_ => { });
         var table = TaskTable.Get(v.Kernel);
         Assert.Same(table, TaskTable.Get(v.Kernel, v));
-        Assert.All(table.Tasks, t => Assert.Same(v, t.Vmcore));
-        Assert.Same(v, table.FindByPid(1).Single().Vmcore);
+        Assert.All(table.Tasks, t => Assert.Equal(v.Identity, t.Vmcore));
+        Assert.Equal(v.Identity, table.FindByPid(1).Single().Vmcore);
     }
 
     [SampleFact]
@@ -45,8 +45,8 @@ public class KernelCachesTests
         Assert.NotSame(fa, fb);
         Assert.NotSame(ma, mb);
         Assert.NotSame(KernelUnwindInfo.For(a.Kernel), KernelUnwindInfo.For(b.Kernel));
-        Assert.All(ta.Tasks, t => Assert.Same(a, t.Vmcore));
-        Assert.All(tb.Tasks, t => Assert.Same(b, t.Vmcore));
+        Assert.All(ta.Tasks, t => Assert.Equal(a.Identity, t.Vmcore));
+        Assert.All(tb.Tasks, t => Assert.Equal(b.Identity, t.Vmcore));
         Assert.Equal(ta.Tasks.Select(t => (t.Pid, t.Task, t.State)), tb.Tasks.Select(t => (t.Pid, t.Task, t.State)));
         Assert.Equal(ma.Select(m => m.Name), mb.Select(m => m.Name));
         // a program belongs to one dump
@@ -69,7 +69,7 @@ public class KernelCachesTests
         var again = TaskTable.Get(k);
         Assert.NotSame(table, again);
         Assert.Equal(table.Tasks.Count, again.Tasks.Count);
-        Assert.All(again.Tasks, t => Assert.Same(v, t.Vmcore));
+        Assert.All(again.Tasks, t => Assert.Equal(v.Identity, t.Vmcore));
     }
 
     [SampleFact]
