@@ -27,6 +27,10 @@ Describe 'Argument completion' -Skip:(-not $HaveSample) {
         @{ Line = 'Get-CrashIrq -Cpu '; Expected = '0' }
         @{ Line = "Get-CrashProcess -Name 'kworker/0:0"; Expected = "'kworker/0:0'" }
         @{ Line = 'Get-CrashProcess -Name swapper/'; Expected = 'swapper/0' }
+        @{ Line = 'Get-CrashRunQueue -Cpu '; Expected = '1' }
+        @{ Line = 'Get-CrashTimer -Cpu '; Expected = '0' }
+        @{ Line = 'Get-CrashSignal -Pid 1'; Expected = '1' }
+        @{ Line = 'Get-CrashTriage -Vmcore vmcore.k'; Expected = 'vmcore.kdump' }
     ) {
         $m = Complete $Line
         $m.CompletionText | Should -Contain $Expected

@@ -286,4 +286,16 @@ Describe 'Default views at 80 columns' -Skip:(-not $HaveSample) {
         Test-View (Get-CrashProcess -Pid 1 | Out-String -Width 80) @(('{0:x16}' -f $p.Task), $p.Command)
         Test-View (Get-CrashSymbol -Address $Sym.Address | Out-String -Width 80) @(('{0:x16}' -f $Sym.Address), 'init_task')
     }
+    It 'Get-CrashRunQueue, Get-CrashTimer, Get-CrashSignal and Get-CrashTriage fit with crash''s key columns' {
+        $rq = @(Get-CrashRunQueue)[0]
+        Test-View (Get-CrashRunQueue | Out-String -Width 80) @(('{0:x16}' -f $rq.RunQueue), $rq.CurrentCommand)
+        $tm = @(Get-CrashTimer)[0]
+        Test-View (Get-CrashTimer | Out-String -Width 80) @(('{0:x16}' -f $tm.Timer), $tm.FunctionName)
+        $hr = @(Get-CrashTimer -HighResolution)[0]
+        Test-View (Get-CrashTimer -HighResolution | Out-String -Width 80) @(('{0:x16}' -f $hr.Timer), $hr.FunctionName)
+        $sg = Get-CrashSignal -Pid 1
+        Test-View (Get-CrashSignal -Pid 1 | Out-String -Width 80) @('init', ('{0:x16}' -f $sg.Blocked), ('{0:x16}' -f $sg.Caught))
+        $t = Get-CrashTriage
+        Test-View ($t | Out-String -Width 80) @($t.SignatureHash, 'Sysrq')
+    }
 }

@@ -4,6 +4,7 @@ using Kdump.Engine.Linux.Sched;
 using Kdump.Engine.Linux.Tasks;
 using Kdump.Engine.Model;
 using Kdump.Engine.Program;
+using Kdump.PowerShell.Completers;
 
 namespace Kdump.PowerShell.Commands;
 
@@ -19,6 +20,7 @@ public sealed class GetCrashRunQueueCommand : VmcoreCommandBase
     /// <summary>Only these CPUs (crash's runq -c).</summary>
     [Parameter(Position = 0)]
     [ValidateRange(0, 65535)]
+    [ArgumentCompleter(typeof(CpuCompleter))]
     public int[]? Cpu { get; set; }
 
     /// <summary>Emit the queued tasks (CrashRunQueueTask) instead of one record per CPU.</summary>

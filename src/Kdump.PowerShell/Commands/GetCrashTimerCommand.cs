@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Kdump.Engine.Linux.Timers;
 using Kdump.Engine.Model;
+using Kdump.PowerShell.Completers;
 
 namespace Kdump.PowerShell.Commands;
 
@@ -15,6 +16,7 @@ public sealed class GetCrashTimerCommand : VmcoreCommandBase
     /// <summary>Only these CPUs (crash's timer -C).</summary>
     [Parameter(Position = 0)]
     [ValidateRange(0, 65535)]
+    [ArgumentCompleter(typeof(CpuCompleter))]
     public int[]? Cpu { get; set; }
 
     /// <summary>The high-resolution timers (hrtimer_bases) instead of the timer wheels.</summary>
