@@ -110,13 +110,21 @@ public class TimerAgreementTests
     {
         var v = _fx.Open(d);
         var rows = new List<(string Key, long Soft, long Expires, string Tte)>();
+        var current = new Dictionary<(int Cpu, int Clock), long>();
         string cpu = "", clock = "";
+        int clockIndex = 0;
+        bool currentNext = false;
         foreach (var l in text.Replace("\r", "").Split('\n'))
         {
             Match m;
+            if (currentNext && long.TryParse(l.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long now)) current[(int.Parse(cpu, CultureInfo.InvariantCulture), clockIndex)] = now;
+            currentNext = l.Trim() == "CURRENT";
             if ((m = Regex.Match(l, @"^CPU: (\d+)\s+HRTIMER_CPU_BASE")).Success) cpu = m.Groups[1].Value;
             else if ((m = Regex.Match(l, @"^\s+CLOCK: (\d+)\s+HRTIMER_CLOCK_BASE: ([0-9a-f]+)\s+\[(.*)\]")).Success)
-                clock = $"cpu {cpu} clock {m.Groups[1].Value} {Hex(m.Groups[2].Value):x} {ClockName(v.Kernel, int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m.Groups[3].Value)}";
+            {
+                clockIndex = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+                clock = $"cpu {cpu} clock {m.Groups[1].Value} {Hex(m.Groups[2].Value):x} {ClockName(v.Kernel, clockIndex, m.Groups[3].Value)}";
+            }
             else if ((m = Regex.Match(l, @"^\s+(\d+)\s+(-?\d+)\s+(-?\d+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+<(.*)>\s*$")).Success)
                 rows.Add(($"{clock} {m.Groups[1].Value} {Hex(m.Groups[4].Value):x} {Hex(m.Groups[5].Value):x} {m.Groups[6].Value}",
                     long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), m.Groups[3].Value));
@@ -133,7 +141,12 @@ public class TimerAgreementTests
         {
             _out.WriteLine($"{d.Id}: crash's EXPIRES is below SOFTEXPIRES in {rows.Count(r => r.Expires < r.Soft)} of {rows.Count} rows; expiries checked against _softexpires");
             foreach (var t in timers)
+            {
                 if (t.Expires < t.SoftExpires || t.Expires - t.SoftExpires > 10_000_000_000UL) diffs.Add($"{t}: expires {t.Expires}, softexpires {t.SoftExpires}");
+                // crash's CURRENT (the base's clock at the crash) is right: TTE is our expiry against it
+                if (!current.TryGetValue((t.Cpu, t.Clock!.Value), out long now)) diffs.Add($"{t}: crash shows no CURRENT for its base");
+                else if (t.TimeToExpire != (long)t.Expires - now) diffs.Add($"{t}: TTE {t.TimeToExpire}, expires - crash's CURRENT {now} = {(long)t.Expires - now}");
+            }
         }
         diffs.AddRange(warnings);
         return diffs;
