@@ -31,6 +31,11 @@ public sealed class CrashSignal : DumpRecord
     public IReadOnlyList<CrashSignalQueued> SharedQueue { get; init; } = Array.Empty<CrashSignalQueued>();
     /// <summary>Every signal's k_sigaction (signals 1 to 64).</summary>
     public IReadOnlyList<CrashSignalAction> Actions { get; init; } = Array.Empty<CrashSignalAction>();
+    /// <summary>
+    /// The parts of this task's signal state the dump does not hold (e.g. its sighand_struct's page was excluded by
+    /// the dump level), each with its error id and address; those parts are zero or empty above.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
     /// <summary>Signals whose handler is SIG_IGN.</summary>
     public ulong Ignored => Mask(a => a.Handler == 1);
     /// <summary>Signals with a handler of the program's own.</summary>

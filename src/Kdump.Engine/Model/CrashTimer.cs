@@ -15,7 +15,7 @@ public sealed class CrashTimer : DumpRecord
     public KernelAddress BaseAddress { get; init; }
     /// <summary>hrtimer: the base's clock index (0 monotonic, 1 realtime, 2 boottime, 3 tai; 4-7 their soft bases).</summary>
     public int? Clock { get; init; }
-    /// <summary>hrtimer: the base's get_time function (ktime_get, ktime_get_real ...).</summary>
+    /// <summary>hrtimer: the base's clock function (ktime_get, ktime_get_real ...): its get_time, or on Linux 7.0+ the function of its clockid.</summary>
     public string? ClockFunction { get; init; }
     /// <summary>Expiry: jiffies (timer_list) or ns (hrtimer node.expires).</summary>
     public ulong Expires { get; init; }

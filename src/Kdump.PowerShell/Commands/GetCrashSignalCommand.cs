@@ -19,6 +19,9 @@ public sealed class GetCrashSignalCommand : TaskCommandBase
     protected override void ProcessTask(Vmcore vmcore, CrashProcess task)
     {
         if (_reader is null || !ReferenceEquals(_readerOf, vmcore)) { _reader = new SignalReader(vmcore.Kernel, vmcore); _readerOf = vmcore; }
-        WriteObject(_reader.Read(task));
+        var sig = _reader.Read(task);
+        // an unreadable signal_struct/sighand_struct page: the partial answer, and a warning naming the error id
+        foreach (var w in sig.Warnings) WriteWarning($"PID {sig.Pid} ({sig.Command}): {w}");
+        WriteObject(sig);
     }
 }

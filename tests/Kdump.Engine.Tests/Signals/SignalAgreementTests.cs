@@ -72,7 +72,12 @@ public class SignalAgreementTests
         var tasks = _fx.Tasks(d).Tasks;
         Assert.True(expected.Count > tasks.Count * 5, "too few rows parsed from sig-all.txt");
         // both sides per task, in task order (crash's foreach order is ps order; the idle tasks' order differs)
-        var ours = tasks.SelectMany(t => OurSig(reader.Read(t))).ToList();
-        return CrashRows.Diff("sig", expected.Order(StringComparer.Ordinal).ToList(), ours.Order(StringComparer.Ordinal).ToList());
+        var sigs = tasks.Select(reader.Read).ToList();
+        var ours = sigs.SelectMany(OurSig).ToList();
+        var diffs = CrashRows.Diff("sig", expected.Order(StringComparer.Ordinal).ToList(), ours.Order(StringComparer.Ordinal).ToList());
+        // tasks the table could not read, and parts of a task's signal state the dump does not hold, are said
+        diffs.AddRange(_fx.Tasks(d).Warnings.Select(w => "ps warning: " + w));
+        diffs.AddRange(sigs.SelectMany(s => s.Warnings.Select(w => $"sig {s.Pid}: {w}")));
+        return diffs;
     });
 }

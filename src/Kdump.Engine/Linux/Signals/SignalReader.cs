@@ -52,42 +52,59 @@ public sealed class SignalReader
         }
     }
 
-    /// <summary>The signal state of one task.</summary>
+    /// <summary>
+    /// The signal state of one task. The task_struct's own fields must be readable (else a KdumpException); a
+    /// signal_struct, sighand_struct or sigqueue the dump does not hold (a page excluded by the dump level, or
+    /// dropped by the producer) leaves its fields at zero / empty and is named in <see cref="CrashSignal.Warnings"/>
+    /// with the error id, so one unreadable page costs that part of that task's answer, not the task or the command.
+    /// </summary>
     public CrashSignal Read(CrashProcess task)
     {
         ulong t = task.Task;
         ulong signal = _p.ReadU64(t + _tSignal);
         ulong sighand = _p.ReadU64(t + _tSighand);
-        var actions = new List<CrashSignalAction>(_actions);
-        if (sighand != 0)
+        ulong blocked = _p.ReadU64(t + _tBlocked), pending = _p.ReadU64(t + _tPending + _pSignal);
+        bool sigPending = _tFlags is { } fo && (_p.ReadU64(t + fo) & (1UL << TifSigPending)) != 0;
+        var warnings = new List<string>();
+        T Part<T>(string what, ulong address, Func<T> read, T fallback)
         {
-            var bytes = _p.ReadKernel(sighand + _hAction, checked((int)(_actSize * (ulong)_actions)));
-            for (int i = 0; i < _actions; i++)
+            try { return read(); }
+            catch (KdumpException ex)
             {
-                int b = (int)(_actSize * (ulong)i);
-                actions.Add(new CrashSignalAction
-                {
-                    Signal = i + 1, Action = sighand + _hAction + (ulong)b,
-                    Handler = BitConverter.ToUInt64(bytes, b + (int)_aHandler),
-                    Flags = BitConverter.ToUInt64(bytes, b + (int)_aFlags),
-                    Mask = BitConverter.ToUInt64(bytes, b + (int)_aMask),
-                });
+                warnings.Add($"{what} at 0x{address:x}: {ex.ErrorId}: {ex.Message}");
+                return fallback;
             }
         }
-        bool sigPending = _tFlags is { } fo && (_p.ReadU64(t + fo) & (1UL << TifSigPending)) != 0;
+        var actions = sighand == 0 ? new List<CrashSignalAction>() : Part("sighand_struct.action", sighand + _hAction, () => Actions(sighand), new List<CrashSignalAction>());
+        int threads = signal == 0 ? 0 : Part("signal_struct.nr_threads", signal + _sNrThreads, () => unchecked((int)_p.ReadU32(signal + _sNrThreads)), 0);
+        ulong shared = signal == 0 ? 0 : Part("signal_struct.shared_pending", signal + _sShared, () => _p.ReadU64(signal + _sShared + _pSignal), 0UL);
+        var pendingQueue = Part("task_struct.pending.list", t + _tPending + _pList, () => Queue(t + _tPending + _pList), new List<CrashSignalQueued>());
+        var sharedQueue = signal == 0 ? new List<CrashSignalQueued>() : Part("signal_struct.shared_pending.list", signal + _sShared + _pList, () => Queue(signal + _sShared + _pList), new List<CrashSignalQueued>());
         return new CrashSignal
         {
             Vmcore = _owner, Pid = task.Pid, Task = t, Cpu = task.Cpu, Command = task.Command,
-            SignalStruct = signal, SigHand = sighand,
-            Threads = signal != 0 ? unchecked((int)_p.ReadU32(signal + _sNrThreads)) : 0,
-            SigPending = sigPending,
-            Blocked = _p.ReadU64(t + _tBlocked),
-            Pending = _p.ReadU64(t + _tPending + _pSignal),
-            SharedPending = signal != 0 ? _p.ReadU64(signal + _sShared + _pSignal) : 0,
-            PendingQueue = Queue(t + _tPending + _pList),
-            SharedQueue = signal != 0 ? Queue(signal + _sShared + _pList) : Array.Empty<CrashSignalQueued>(),
-            Actions = actions,
+            SignalStruct = signal, SigHand = sighand, Threads = threads, SigPending = sigPending,
+            Blocked = blocked, Pending = pending, SharedPending = shared,
+            PendingQueue = pendingQueue, SharedQueue = sharedQueue, Actions = actions, Warnings = warnings,
         };
+    }
+
+    private List<CrashSignalAction> Actions(ulong sighand)
+    {
+        var actions = new List<CrashSignalAction>(_actions);
+        var bytes = _p.ReadKernel(sighand + _hAction, checked((int)(_actSize * (ulong)_actions)));
+        for (int i = 0; i < _actions; i++)
+        {
+            int b = (int)(_actSize * (ulong)i);
+            actions.Add(new CrashSignalAction
+            {
+                Signal = i + 1, Action = sighand + _hAction + (ulong)b,
+                Handler = BitConverter.ToUInt64(bytes, b + (int)_aHandler),
+                Flags = BitConverter.ToUInt64(bytes, b + (int)_aFlags),
+                Mask = BitConverter.ToUInt64(bytes, b + (int)_aMask),
+            });
+        }
+        return actions;
     }
 
     private List<CrashSignalQueued> Queue(ulong head)

@@ -97,6 +97,39 @@ public sealed class TimerReader
         return names;
     }
 
+    /// <summary>
+    /// The clock a hrtimer_clock_base reads, by its clockid (Linux 7.0 dropped hrtimer_clock_base.get_time and
+    /// switches on clockid instead): the timekeeping function older kernels stored in get_time for that clock.
+    /// </summary>
+    public static string? ClockFunctionOf(long clockid) => clockid switch
+    {
+        0 => "ktime_get_real",      // CLOCK_REALTIME
+        1 => "ktime_get",           // CLOCK_MONOTONIC
+        7 => "ktime_get_boottime",  // CLOCK_BOOTTIME
+        11 => "ktime_get_clocktai", // CLOCK_TAI
+        _ => null,
+    };
+
+    /// <summary>
+    /// Offset of the rb_node in struct hrtimer: hrtimer.node is a timerqueue_node (rb_node node; expires) or, since
+    /// Linux 7.0, a timerqueue_linked_node (rb_node_linked node { rb_node node; prev; next }; expires).
+    /// </summary>
+    private static ulong RbNodeOffset(KType hrtimer)
+    {
+        ulong off = 0;
+        KType t = hrtimer;
+        for (int depth = 0; depth < 4; depth++)
+        {
+            if (t.Resolve() is KStructType { Name: "rb_node" }) return off;
+            if (t.Resolve() is not KStructType st || !st.TryFindMember("node", out var m, out var bits))
+                break;
+            off += bits / 8;
+            t = m.Type;
+        }
+        if (t.Resolve() is KStructType { Name: "rb_node" }) return off;
+        throw new KdumpException("TypeIncomplete", KdumpErrorKind.InvalidData, "struct hrtimer has no rb_node under its node member.", "hrtimer");
+    }
+
     /// <summary>The high-resolution timers: per CPU, per clock base, by expiry.</summary>
     public IEnumerable<CrashTimer> HrTimers(IReadOnlyCollection<int>? cpus = null, Action<string>? warn = null, CancellationToken cancellation = default)
     {
@@ -107,13 +140,14 @@ public sealed class TimerReader
             throw new KdumpException("TypeIncomplete", KdumpErrorKind.InvalidData, "struct hrtimer_cpu_base has no clock_base[] array.", "hrtimer_cpu_base");
         var hcb = ca.Element;
         ulong hcbSize = hcb.Size;
-        ulong active = KernelObject.MemberOffset(hcb, "active"), getTime = KernelObject.MemberOffset(hcb, "get_time");
-        ulong? offset = null;
-        try { offset = KernelObject.MemberOffset(hcb, "offset"); } catch (KdumpException) { }
+        ulong active = KernelObject.MemberOffset(hcb, "active");
+        // the clock: get_time (a function pointer) before Linux 7.0, clockid after
+        ulong? getTime = Opt(hcb, "get_time"), clockid = getTime is null ? Opt(hcb, "clockid") : null;
+        ulong? offset = Opt(hcb, "offset");
         var hr = _p.FindType("struct hrtimer");
-        ulong node = KernelObject.MemberOffset(hr, "node"), soft = KernelObject.MemberOffset(hr, "_softexpires"), function = KernelObject.MemberOffset(hr, "function");
-        ulong nodeExpires = KernelObject.MemberOffset(_p.FindType("struct timerqueue_node"), "expires");
-        ulong nodeRb = KernelObject.MemberOffset(_p.FindType("struct timerqueue_node"), "node");
+        // hrtimer.node.expires is the hard expiry whatever the node's type; the rb_node is nested in it
+        ulong rbOff = RbNodeOffset(hr), expires = KernelObject.MemberOffset(hr, "node.expires");
+        ulong soft = KernelObject.MemberOffset(hr, "_softexpires"), function = KernelObject.MemberOffset(hr, "function");
         long now = (long)(Clock.UptimeNanoseconds ?? 0);
         int ncpu = _p.PerCpuOffsets.Count;
         for (int cpu = 0; cpu < ncpu; cpu++)
@@ -127,15 +161,14 @@ public sealed class TimerReader
                 var list = new List<CrashTimer>();
                 try
                 {
-                    ulong gt = _p.ReadU64(baseAddr + getTime);
-                    string? clockFn = Symbol(gt).Name;
+                    string? clockFn = getTime is { } gto ? Symbol(_p.ReadU64(baseAddr + gto)).Name
+                        : clockid is { } cio ? ClockFunctionOf(unchecked((int)_p.ReadU32(baseAddr + cio))) : null;
                     // a clock's time is monotonic time plus the base's offset (realtime, boottime, tai)
                     long baseNow = now + (offset is { } oo ? (long)_p.ReadU64(baseAddr + oo) : 0);
                     foreach (var rb in _p.RbTreeInOrder(baseAddr + active, MaxTimers))
                     {
-                        ulong tq = rb - nodeRb;
-                        ulong t = tq - node;
-                        ulong exp = _p.ReadU64(tq + nodeExpires), sexp = _p.ReadU64(t + soft), fn = _p.ReadU64(t + function);
+                        ulong t = rb - rbOff;
+                        ulong exp = _p.ReadU64(t + expires), sexp = _p.ReadU64(t + soft), fn = _p.ReadU64(t + function);
                         var (name, module) = Symbol(fn);
                         list.Add(new CrashTimer
                         {
@@ -148,5 +181,11 @@ public sealed class TimerReader
                 foreach (var t in list) yield return t;
             }
         }
+    }
+
+    private static ulong? Opt(KType t, string m)
+    {
+        try { return KernelObject.MemberOffset(t, m); }
+        catch (KdumpException) { return null; }
     }
 }

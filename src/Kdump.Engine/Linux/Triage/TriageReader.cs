@@ -112,7 +112,15 @@ public static class TriageReader
         if (tasks is not null)
         {
             for (int cpu = 0; cpu < tasks.ActiveTasks.Count; cpu++)
-                if (tasks.ActiveTask(cpu) is { } a) onCpu.Add(Entry(a, cpu));
+            {
+                if (tasks.ActiveTask(cpu) is { } a) { onCpu.Add(Entry(a, cpu)); continue; }
+                // the CPU's task is not among the tasks read (its task_struct's page not in the dump): say why
+                ulong addr = tasks.ActiveTasks[cpu];
+                string why = "it is not in the task list";
+                try { k.ReadU64(addr); }
+                catch (KdumpException ex) { why = $"{ex.ErrorId}: {ex.Message}"; }
+                problems.Add($"on-cpu: the task of CPU {cpu} at 0x{addr:x} could not be read: {why}");
+            }
             var d = tasks.Tasks.Where(t => t.State == "UN" && !t.IsIdle).ToList();
             blockedCount = d.Count;
             foreach (var t in d.OrderByDescending(t => t.SinceLastRun ?? TimeSpan.Zero).ThenBy(t => t.Pid).Take(options.BlockedTasks))
