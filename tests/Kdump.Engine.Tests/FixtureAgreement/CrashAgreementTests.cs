@@ -148,6 +148,30 @@ public class CrashAgreementTests
         ? Truth(d, "mod", why, CrashRows.ModTruth(_fx.Truth(d)), CrashRows.ModAsTruth(_fx.Open(d).Kernel))
         : Rows(d, "mod", "mod.txt", CrashRows.Mod, v => CrashRows.Mod(v.Kernel)));
 
+    /// <summary>
+    /// Every `vtop -c PID ADDR` crash answered for the capture (a present and a swapped page of the hog): each level's
+    /// entry, the physical page or swap device and offset, and the VMA — the path Convert-CrashAddress -Pid takes.
+    /// </summary>
+    [FixtureFact]
+    public void VtopEveryCrashAnswer() => OnEveryDump("vtop", d =>
+    {
+        var v = _fx.Open(d);
+        var dir = _fx.ReferenceOf(d).Dir;
+        var rx = new System.Text.RegularExpressions.Regex(@"^vtop -c (\d+) (?:0x)?([0-9a-f]+)\s*$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        var asked = rx.Matches(File.ReadAllText(Path.Combine(dir, "commands.txt"))).ToDictionary(m => Translation.RealDumpVtopTests.Hex(m.Groups[2].Value), m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var answers = Directory.GetFiles(dir, "vtop-*.txt").Order(StringComparer.Ordinal).ToList();
+        Assert.True(answers.Count > 0 && answers.Count == asked.Count, $"{dir}: {answers.Count} vtop answers for {asked.Count} vtop commands");
+        var diffs = new List<string>();
+        foreach (var f in answers)
+        {
+            var text = File.ReadAllText(f);
+            var head = System.Text.RegularExpressions.Regex.Match(text, @"VIRTUAL\s+PHYSICAL\s*\n\s*([0-9a-f]+)");
+            if (!head.Success || !asked.TryGetValue(Translation.RealDumpVtopTests.Hex(head.Groups[1].Value), out var pid)) { diffs.Add($"{Path.GetFileName(f)}: no command for its address"); continue; }
+            diffs.AddRange(Translation.RealDumpVtopTests.CompareWithCrashVtop(v.Kernel, _fx.Tasks(d), text, pid, _fx.Truth(d).TryGetProperty("pagemap", out var pm) ? pm : null));
+        }
+        return diffs;
+    });
+
     [FixtureFact]
     public void BtEveryTaskAndCpu() => OnEveryDump("bt", d =>
     {
