@@ -8,14 +8,15 @@ BeforeAll {
         $script:V = Open-Vmcore (Join-Path $SamplesDir 'vmcore.kdump')
         $script:Pagemap = @((Get-TestManifest $SamplesDir).truth.pagemap)
     }
-    function script:CrashVtop([string] $Name) {
-        $text = Get-Content -Raw (Join-Path $SamplesDir "crash/$Name")
+    function script:CrashVtop([string] $Name, [string] $Dir = (Join-Path $SamplesDir 'crash')) {
+        $text = Get-Content -Raw (Join-Path $Dir $Name)
         $null = $text -match 'VIRTUAL\s+PHYSICAL\s*\n\s*([0-9a-f]+)\s+(\S+)'
         [pscustomobject]@{
             Address  = [Convert]::ToUInt64($Matches[1], 16)
             Physical = $Matches[2]
             Levels   = @([regex]::Matches($text, '(?m)^\s*(PGD|P4D|PUD|PMD|PTE):\s+([0-9a-f]+)\s+=>\s+([0-9a-f]+)') |
                 ForEach-Object { '{0} {1} {2}' -f $_.Groups[1].Value, $_.Groups[2].Value, $_.Groups[3].Value })
+            NoSwapLocation = $text -match 'cannot determine swap location'
             Swap     = if ($text -match 'SWAP:\s+(\S+)\s+OFFSET:\s+(\d+)') { @{ Device = $Matches[1]; Offset = [uint64]$Matches[2] } }
             Vma      = if ($text -match 'VMA\s+START\s+END\s+FLAGS\s+FILE\s*\n\s*([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)') {
                 @($Matches[1..4] | ForEach-Object { [Convert]::ToUInt64($_, 16) }) }
@@ -77,5 +78,61 @@ Describe 'Convert-CrashAddress on the sample dump' -Skip:(-not $HaveSample) {
         $e[0].FullyQualifiedErrorId | Should -BeLike 'TaskHasNoMm,*'
         Convert-CrashAddress 0x7fc58b05a000 -Pid 999999 -ErrorVariable e2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $e2[0].FullyQualifiedErrorId | Should -BeLike 'TaskNotFound,*'
+    }
+}
+
+Describe 'Convert-CrashAddress on every fixture kernel (6.1, 6.12, 7.x)' -Skip:(-not $HaveFixtures) {
+    It 'agrees with each kernel''s crash vtop -c answers through -Pid, and its kernel vtop and ptov invert each other' {
+        $kernels = 0
+        foreach ($fx in $FixturesDirs) {
+            $FM = Get-TestManifest $fx
+            $ref = @($FM.references | Where-Object dir -EQ 'crash')[0]
+            $c = @($FM.dumps | Where-Object name -EQ $ref.dump)[0]
+            $dir = Join-Path $fx 'crash'
+            $asked = @{}
+            foreach ($m in [regex]::Matches((Get-Content -Raw (Join-Path $dir 'commands.txt')), '(?m)^vtop -c (\d+) (?:0x)?([0-9a-f]+)\s*$')) {
+                $asked[[Convert]::ToUInt64($m.Groups[2].Value, 16)] = [int]$m.Groups[1].Value
+            }
+            $asked.Count | Should -BeGreaterThan 0 -Because $fx
+            $v = Open-Vmcore -Path (@($c.files) | ForEach-Object { Join-Path $fx $_ })
+            try {
+                foreach ($f in Get-ChildItem $dir -Filter 'vtop-*.txt') {
+                    $cv = CrashVtop $f.Name $dir
+                    $pid_ = $asked[$cv.Address]
+                    $t = Convert-CrashAddress $cv.Address -Pid $pid_ -Vmcore $v
+                    @($t.Levels | ForEach-Object { '{0} {1:x} {2:x}' -f $_.Name, $_.EntryAddress, $_.EntryValue }) | Should -Be $cv.Levels -Because "$fx $($f.Name)"
+                    if ($cv.Physical -ne '(not') { $t.PhysicalAddress | Should -Be ([Convert]::ToUInt64($cv.Physical, 16)) -Because "$fx $($f.Name)" }
+                    elseif ($cv.NoSwapLocation) {
+                        # crash 8.0.6 cannot decode 6.12's swap entry: the guest's own pagemap is the reference
+                        $e = @($FM.truth.pagemap | Where-Object { $_.pid -eq $pid_ -and [Convert]::ToUInt64($_.address.Substring(2), 16) -eq $cv.Address })[0]
+                        $e.swapped | Should -BeTrue -Because "$fx $($f.Name)"
+                        $t.Status | Should -Be 'Swapped'
+                        $t.SwapOffset | Should -Be $e.swapOffset -Because "$fx $($f.Name)"
+                        continue
+                    }
+                    else {
+                        $t.Status | Should -Be 'Swapped' -Because "$fx $($f.Name)"
+                        $t.SwapDevice | Should -Be $cv.Swap.Device
+                        $t.SwapOffset | Should -Be $cv.Swap.Offset
+                    }
+                    @($t.Vma.Vma, $t.Vma.Start, $t.Vma.End, $t.Vma.Flags) | Should -Be $cv.Vma -Because "$fx $($f.Name)"
+                    if ($t.Status -eq 'Mapped') {
+                        # ptov of the page, then kernel vtop of that address, gives the page back
+                        $k = Convert-CrashAddress $t.PhysicalAddress -Physical -Vmcore $v
+                        $k.Status | Should -Be 'Mapped'
+                        (Convert-CrashAddress $k.VirtualAddress -Vmcore $v).PhysicalAddress | Should -Be $t.PhysicalAddress -Because "$fx $($f.Name)"
+                    }
+                }
+                # a task_struct (direct map) and the kernel image (init_task) through the kernel tables
+                $hog = Get-CrashProcess -Pid @($asked.Values)[0] -Vmcore $v
+                $ts = Convert-CrashAddress $hog.Task -Vmcore $v
+                $ts.Status | Should -Be 'Mapped' -Because $fx
+                (Convert-CrashAddress $ts.PhysicalAddress -Physical -Vmcore $v).VirtualAddress | Should -Be $hog.Task -Because $fx
+                (Convert-CrashAddress (Get-CrashSymbol init_task -Vmcore $v).Address -Vmcore $v).Status | Should -Be 'Mapped' -Because $fx
+                $kernels++
+            }
+            finally { $v | Close-Vmcore }
+        }
+        $kernels | Should -Be @($FixturesDirs).Count
     }
 }

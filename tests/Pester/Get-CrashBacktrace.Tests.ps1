@@ -37,6 +37,39 @@ Describe 'Get-CrashBacktrace' {
             $err[0].FullyQualifiedErrorId | Should -BeLike 'TaskNotFound,*'
         }
     }
+
+    Context 'every fixture kernel (6.1, 6.12, 7.x)' -Skip:(-not $HaveFixtures) {
+        It 'traces every task of each kernel''s crash-reference dump without a warning, user tasks down to their user registers' {
+            $kernels = 0
+            foreach ($fx in $FixturesDirs) {
+                $FM = Get-TestManifest $fx
+                $ref = @($FM.references | Where-Object dir -EQ 'crash')[0]
+                $c = @($FM.dumps | Where-Object name -EQ $ref.dump)[0]
+                $v = Open-Vmcore -Path (@($c.files) | ForEach-Object { Join-Path $fx $_ })
+                try {
+                    $procs = @(Get-CrashProcess -Vmcore $v)
+                    $traces = @($procs | Get-CrashBacktrace -Vmcore $v)
+                    $traces.Count | Should -Be $procs.Count -Because $fx
+                    @($traces | Where-Object { $_.Warnings.Count -gt 0 } | ForEach-Object { "$($_.Pid): $($_.Warnings -join '; ')" }) | Should -BeNullOrEmpty -Because $fx
+                    $user = @($procs | Where-Object { $_.Pid -gt 0 -and $_.Vsz -gt 0 })
+                    $user.Count | Should -BeGreaterThan 5 -Because $fx
+                    foreach ($p in $user) {
+                        $last = @($traces | Where-Object Task -EQ $p.Task)[0].Frames[-1]
+                        $last.Registers['cs'] -band 3 | Should -Be 3 -Because "$fx pid $($p.Pid) ends at $($last.Location)"
+                    }
+                    $panic = Get-CrashBacktrace -Vmcore $v
+                    $panic.Pid | Should -Be $FM.truth.panic.pid -Because $fx
+                    $names = @($panic.Frames.Function)
+                    $at = [array]::IndexOf($names, 'sysrq_handle_crash')
+                    $at | Should -BeGreaterThan 0 -Because $fx
+                    $names[($at + 2)..($names.Count - 1)] | Should -Be @('write_sysrq_trigger', 'proc_reg_write', 'vfs_write', 'ksys_write', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe') -Because $fx
+                    $kernels++
+                }
+                finally { $v | Close-Vmcore }
+            }
+            $kernels | Should -Be @($FixturesDirs).Count
+        }
+    }
 }
 
 Describe 'Get-CrashModule' {

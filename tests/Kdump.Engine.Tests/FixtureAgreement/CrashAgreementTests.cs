@@ -148,6 +148,30 @@ public class CrashAgreementTests
         ? Truth(d, "mod", why, CrashRows.ModTruth(_fx.Truth(d)), CrashRows.ModAsTruth(_fx.Open(d).Kernel))
         : Rows(d, "mod", "mod.txt", CrashRows.Mod, v => CrashRows.Mod(v.Kernel)));
 
+    /// <summary>
+    /// Every `vtop -c PID ADDR` crash answered for the capture (a present and a swapped page of the hog): each level's
+    /// entry, the physical page or swap device and offset, and the VMA — the path Convert-CrashAddress -Pid takes.
+    /// </summary>
+    [FixtureFact]
+    public void VtopEveryCrashAnswer() => OnEveryDump("vtop", d =>
+    {
+        var v = _fx.Open(d);
+        var dir = _fx.ReferenceOf(d).Dir;
+        var rx = new System.Text.RegularExpressions.Regex(@"^vtop -c (\d+) (?:0x)?([0-9a-f]+)\s*$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        var asked = rx.Matches(File.ReadAllText(Path.Combine(dir, "commands.txt"))).ToDictionary(m => Translation.RealDumpVtopTests.Hex(m.Groups[2].Value), m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var answers = Directory.GetFiles(dir, "vtop-*.txt").Order(StringComparer.Ordinal).ToList();
+        Assert.True(answers.Count > 0 && answers.Count == asked.Count, $"{dir}: {answers.Count} vtop answers for {asked.Count} vtop commands");
+        var diffs = new List<string>();
+        foreach (var f in answers)
+        {
+            var text = File.ReadAllText(f);
+            var head = System.Text.RegularExpressions.Regex.Match(text, @"VIRTUAL\s+PHYSICAL\s*\n\s*([0-9a-f]+)");
+            if (!head.Success || !asked.TryGetValue(Translation.RealDumpVtopTests.Hex(head.Groups[1].Value), out var pid)) { diffs.Add($"{Path.GetFileName(f)}: no command for its address"); continue; }
+            diffs.AddRange(Translation.RealDumpVtopTests.CompareWithCrashVtop(v.Kernel, _fx.Tasks(d), text, pid, _fx.Truth(d).TryGetProperty("pagemap", out var pm) ? pm : null));
+        }
+        return diffs;
+    });
+
     [FixtureFact]
     public void BtEveryTaskAndCpu() => OnEveryDump("bt", d =>
     {
@@ -160,11 +184,12 @@ public class CrashAgreementTests
             if (!traces.TryGetValue(task, out var t)) traces[task] = t = RealBacktraceTests.Trace(v, k, task);
             return t;
         }
-        if (_fx.CrashWrong(d, "foreach-bt.txt") is { } why)
-        {
-            _out.WriteLine($"bt {d.Id}: crash is wrong here ({why}); every trace checked for consistency instead");
-            return BtConsistent(d, v, Trace);
-        }
+        var proofs = new List<string>();
+        // crash's traces are compared all the same where crash is known to be wrong in places: each place crash differs
+        // must be proven wrong from the stack memory and the kernel's ORC entries (RealBacktraceTests.Compare, rule 4)
+        if (_fx.CrashWrong(d, "foreach-bt.txt") is { } why) _out.WriteLine($"bt {d.Id}: crash is wrong in places ({why}); its differences must be proven");
+        // and every trace must be complete, whatever crash says
+        diffs.AddRange(BtConsistent(d, v, Trace));
         var each = CrashBtText.Parse(_fx.CrashText(d, "foreach-bt.txt"));
         if (each.Count != _fx.Tasks(d).Tasks.Count) diffs.Add($"foreach bt: crash traced {each.Count} tasks, we list {_fx.Tasks(d).Tasks.Count}");
         foreach (var c in each)
@@ -172,7 +197,7 @@ public class CrashAgreementTests
             var ours = Trace(c.Task);
             if (ours.Pid != c.Pid || ours.Command != c.Command || ours.Cpu != c.Cpu) diffs.Add($"bt {c.Pid}: header {ours.Pid} {ours.Cpu} {ours.Command}");
             diffs.AddRange(ours.Warnings.Select(w => $"bt {c.Pid} warning: {w}"));
-            diffs.AddRange(RealBacktraceTests.Compare(c, ours, k));
+            diffs.AddRange(RealBacktraceTests.Compare(c, ours, k, proofs));
         }
         var all = CrashBtText.Parse(_fx.CrashText(d, "bt-all.txt"));
         if (all.Count != k.PerCpuOffsets.Count) diffs.Add($"bt -a: crash shows {all.Count} CPUs");
@@ -185,33 +210,40 @@ public class CrashAgreementTests
             var rips = c.ExceptionRips.Skip(c.StartsWithException ? 1 : 0).ToList();
             var ourRips = ours.Frames.Where(f => f.ExceptionLocation is not null && !f.FromRegisters).Select(f => f.ExceptionLocation!).ToList();
             if (!rips.SequenceEqual(ourRips)) diffs.Add($"bt -a {c.Pid}: exception RIPs {string.Join(",", rips)} vs {string.Join(",", ourRips)}");
-            diffs.AddRange(RealBacktraceTests.Compare(c, ours, k));
+            diffs.AddRange(RealBacktraceTests.Compare(c, ours, k, proofs));
         }
+        if (proofs.Count > 0) _out.WriteLine($"bt {d.Id}: {proofs.Count} of crash's differences proven wrong from the stack memory{(d.Name == _fx.ReferenceOf(d).Dump ? ":" : "")}");
+        if (d.Name == _fx.ReferenceOf(d).Dump) foreach (var p in proofs.Distinct()) _out.WriteLine("  crash is wrong: " + p);
         return diffs;
     });
 
     /// <summary>
-    /// Without a reference: every task's trace has no warning and ends where a trace must (a kernel thread at
-    /// ret_from_fork, a user task at the system call or exception entry with user registers, an idle task in its
-    /// startup code), and the panic task's trace holds the sysrq write path the guest took.
+    /// Every task's trace has no warning and is complete as the kernel's own unwinder defines it: it ends on an
+    /// END_OF_STACK ORC entry (the entry code of kernel threads and the idle tasks' startup code carry that hint) or
+    /// at the pt_regs saved on entry from user mode; and the panic task's trace holds the sysrq write path the guest
+    /// took.
     /// </summary>
     private List<string> BtConsistent(FixtureDump d, Vmcore v, Func<ulong, CrashBacktrace> trace)
     {
         var diffs = new List<string>();
         var table = _fx.Tasks(d);
+        var info = KernelUnwindInfo.For(v.Kernel);
         foreach (var t in table.Tasks)
         {
             var bt = trace(t.Task);
             diffs.AddRange(bt.Warnings.Select(w => $"bt {t.Pid} warning: {w}"));
-            var last = bt.Frames.LastOrDefault()?.Location ?? "";
-            bool ok = t.Pid == 0 ? last is "rest_init" or "start_secondary" or "common_startup_64" or "cpu_startup_entry" or "x86_64_start_reservations" || last.StartsWith("start_kernel", StringComparison.Ordinal)
-                : t.IsKernelThread ? last.StartsWith("ret_from_fork", StringComparison.Ordinal)
-                : last.StartsWith("entry_SYSCALL_64", StringComparison.Ordinal) || last.StartsWith("asm_", StringComparison.Ordinal);
-            if (!ok) diffs.Add($"bt {t.Pid} ({t.Command}) ends at '{last}'");
+            if (bt.Frames.LastOrDefault() is not { } last) { diffs.Add($"bt {t.Pid} ({t.Command}): no frames"); continue; }
+            bool user = last.Registers is { } r && PtRegs.IsUserMode(r);
+            var orc = info.FindOrc(last.FromRegisters ? last.InstructionPointer.Value : last.InstructionPointer.Value - 1);
+            // (a kernel without ORC data has no END_OF_STACK hint: its kernel threads' frame-pointer chains end on zero)
+            if (!user && orc?.Type != OrcType.EndOfStack && !(info.FramePointersOnly && (t.IsKernelThread || t.Pid == 0)))
+                diffs.Add($"bt {t.Pid} ({t.Command}) ends at '{last.Location}' ({(orc is { } e ? "ORC " + e : "no ORC entry")}), neither the end of the stack nor user registers");
+            else if (user == t.IsKernelThread && t.Pid != 0)
+                diffs.Add($"bt {t.Pid} ({t.Command}) ends at '{last.Location}' with{(user ? "" : "out")} user registers, but it is {(t.IsKernelThread ? "a kernel thread" : "a user task")}");
         }
         var panic = _fx.Truth(d).GetProperty("panic").GetProperty("pid").GetInt32();
         var pt = table.Tasks.First(t => t.Pid == panic);
-        var names = trace(pt.Task).Frames.Select(f => f.Location).ToList();
+        var names = trace(pt.Task).Frames.Select(f => f.Function).ToList();
         foreach (var want in new[] { "panic", "sysrq_handle_crash", "write_sysrq_trigger", "vfs_write", "ksys_write", "do_syscall_64" })
             if (!names.Contains(want)) diffs.Add($"bt {panic}: no frame {want} in {string.Join(" < ", names)}");
         return diffs;

@@ -103,8 +103,10 @@ public sealed class FixtureDumps : IDisposable
     /// --no_modules, the only way it starts on Debian's 7.2) cannot read module memory ("mod: cannot access vmalloc'd
     /// module memory"), fails on 7.x's swap_info_struct ("invalid structure member offset: swap_info_struct_swap_map")
     /// and so prints kmem -i without swap (and a commit limit without it), prints DATE 1970 (tk_core is gone in 6.17+),
-    /// and does not know Linux 7.1's ORC register numbering (its traces fall back to scanning the stack). Those answers
-    /// are compared with the guest's truth or checked for consistency instead.
+    /// and does not know Linux 7.1's ORC register numbering (its traces fall back to scanning the stack where a frame is
+    /// BP-based, like do_syscall_64's random stack offset, or where a scan finds a stale word). Those answers are
+    /// compared with the guest's truth instead; traces are still compared with crash's, each difference proven from
+    /// the stack memory (RealBacktraceTests.Compare, rule 4), and checked for completeness.
     /// </summary>
     private static void FindCrashWrong(FixtureSet set, string dir, string tool)
     {

@@ -82,12 +82,14 @@ public class DwarfAgreementTests
             diffs.AddRange(CrashRows.Diff("ps", CrashRows.Ps(_fx.CrashText(d, "ps.txt")), CrashRows.Ps(table)));
             diffs.AddRange(CrashRows.Diff("files", CrashRows.Files(_fx.CrashText(d, "files.txt")), CrashRows.Files(k, table)));
             diffs.AddRange(CrashRows.Diff("vm", CrashRows.Vm(_fx.CrashText(d, "vm.txt")), CrashRows.Vm(k, table)));
+            var proofs = new List<string>();
             foreach (var c in CrashBtText.Parse(_fx.CrashText(d, "foreach-bt.txt")))
             {
                 var ours = RealBacktraceTests.Trace(v, k, c.Task);
                 diffs.AddRange(ours.Warnings.Select(w => $"bt {c.Pid} warning: {w}"));
-                diffs.AddRange(RealBacktraceTests.Compare(c, ours, k));
+                diffs.AddRange(RealBacktraceTests.Compare(c, ours, k, proofs));
             }
+            foreach (var p in proofs) _out.WriteLine($"{d.Id} with DWARF: crash is wrong: {p}");
             // and the same answers as with BTF
             var btf = _fx.Tasks(d);
             diffs.AddRange(CrashRows.Diff("ps BTF vs DWARF", CrashRows.Ps(btf), CrashRows.Ps(table)));

@@ -61,6 +61,32 @@ public class SyntheticUnwindTests
         return k;
     }
 
+    /// <summary>
+    /// An ORC CALL step that reads a zero return address ends the trace before the end of the stack: that is said (a
+    /// complete kernel stack ends on an END_OF_STACK entry or user registers); a frame-pointer chain ends on a zero
+    /// silently, as the frame-pointer unwinder's bottom frame does.
+    /// </summary>
+    [Fact]
+    public void AZeroReturnAddressBeforeTheEndOfTheStackIsReported()
+    {
+        var k = ThreeFrames(OrcFormat.V3);
+        k.Words[Stack + 0x3000 + 0x20 + 0x08] = 0; // F2's caller slot holds 0 instead of a return into F3
+        var w = new List<string>();
+        var frames = new OrcUnwinder(k, k, new[] { Task }).Unwind(new UnwindStart(F1 + 0x10, Stack + 0x3000, 0, true, Stack + 0x3000, null), w);
+        Assert.Equal(new[] { F1 + 0x10, F2 + 0x15 }, frames.Select(f => f.Ip));
+        Assert.Contains(w, x => x.Contains("is 0, before the end of the stack", StringComparison.Ordinal) && x.Contains($"0x{Stack + 0x3028:x}", StringComparison.Ordinal));
+
+        // frame pointers only: a zero saved return address is the chain's normal end
+        var fp = new FakeKernel { FramePointersOnly = true };
+        ulong bp = Stack + 0x3100;
+        fp.Words[bp] = Stack + 0x3200; fp.Words[bp + 8] = F2 + 0x15;
+        fp.Words[Stack + 0x3200] = 0; fp.Words[Stack + 0x3208] = 0;
+        var w2 = new List<string>();
+        var f2 = new OrcUnwinder(fp, fp, new[] { Task }).Unwind(new UnwindStart(F1 + 0x10, Stack + 0x3000, bp, true, Stack + 0x3000, null), w2);
+        Assert.Empty(w2);
+        Assert.Equal(new[] { F1 + 0x10, F2 + 0x15 }, f2.Select(f => f.Ip));
+    }
+
     [Theory]
     [InlineData(OrcFormat.V1)]
     [InlineData(OrcFormat.V2)]

@@ -167,7 +167,15 @@ public sealed class OrcUnwinder
                 case OrcType.Call:
                     slot = prevSp - 8;
                     if (!ReadStack(slot, out newIp)) { warnings.Add($"Cannot read a return address at 0x{slot:x}; the trace ends there."); goto done; }
-                    if (newIp == 0) goto done; // a zero return address ends a frame-pointer chain
+                    if (newIp == 0)
+                    {
+                        // a zero return address ends a frame-pointer chain; where the kernel's own ORC entry says a
+                        // caller's return address is there, the stack ends early (the kernel ends every complete
+                        // stack with an END_OF_STACK entry or the registers saved on entry from user mode)
+                        if (!guessed && !_info.FramePointersOnly)
+                            warnings.Add($"The return address at 0x{slot:x} is 0, before the end of the stack (ORC entry of 0x{ip:x}: {orc}); the trace ends there.");
+                        goto done;
+                    }
                     newSp = prevSp;
                     signal = false;
                     break;
