@@ -86,15 +86,13 @@ Describe 'Convert-CrashAddress on every fixture kernel (6.1, 6.12, 7.x)' -Skip:(
         $kernels = 0
         foreach ($fx in $FixturesDirs) {
             $FM = Get-TestManifest $fx
-            $ref = @($FM.references | Where-Object dir -EQ 'crash')[0]
-            $c = @($FM.dumps | Where-Object name -EQ $ref.dump)[0]
             $dir = Join-Path $fx 'crash'
             $asked = @{}
             foreach ($m in [regex]::Matches((Get-Content -Raw (Join-Path $dir 'commands.txt')), '(?m)^vtop -c (\d+) (?:0x)?([0-9a-f]+)\s*$')) {
                 $asked[[Convert]::ToUInt64($m.Groups[2].Value, 16)] = [int]$m.Groups[1].Value
             }
             $asked.Count | Should -BeGreaterThan 0 -Because $fx
-            $v = Open-Vmcore -Path (@($c.files) | ForEach-Object { Join-Path $fx $_ })
+            $v = Open-Vmcore -Path (Get-CrashReferenceDumpFiles $fx $FM)
             try {
                 foreach ($f in Get-ChildItem $dir -Filter 'vtop-*.txt') {
                     $cv = CrashVtop $f.Name $dir

@@ -43,9 +43,7 @@ Describe 'Get-CrashBacktrace' {
             $kernels = 0
             foreach ($fx in $FixturesDirs) {
                 $FM = Get-TestManifest $fx
-                $ref = @($FM.references | Where-Object dir -EQ 'crash')[0]
-                $c = @($FM.dumps | Where-Object name -EQ $ref.dump)[0]
-                $v = Open-Vmcore -Path (@($c.files) | ForEach-Object { Join-Path $fx $_ })
+                $v = Open-Vmcore -Path (Get-CrashReferenceDumpFiles $fx $FM)
                 try {
                     $procs = @(Get-CrashProcess -Vmcore $v)
                     $traces = @($procs | Get-CrashBacktrace -Vmcore $v)

@@ -10,3 +10,9 @@ $script:FixturesDirs = @(@($script:FixturesDir) + @(($env:KDUMP_FIXTURES_EXTRA_D
     Where-Object { $_ -and (Test-Path (Join-Path $_ 'manifest.json')) } | Select-Object -Unique)
 $script:HaveSample = Test-Path (Join-Path $script:SamplesDir 'manifest.json')
 function Get-TestManifest([string] $Dir) { Get-Content -Raw (Join-Path $Dir 'manifest.json') | ConvertFrom-Json }
+# The full paths of the dump a fixture set's crash answers (crash/) were made on.
+function Get-CrashReferenceDumpFiles([string] $Dir, $Manifest) {
+    $ref = @($Manifest.references | Where-Object dir -EQ 'crash')[0]
+    $c = @($Manifest.dumps | Where-Object name -EQ $ref.dump)[0]
+    @($c.files) | ForEach-Object { Join-Path $Dir $_ }
+}
