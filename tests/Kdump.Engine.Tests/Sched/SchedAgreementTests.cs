@@ -19,31 +19,10 @@ public class SchedAgreementTests
 
     public SchedAgreementTests(FixtureDumps fx, ITestOutputHelper output) { _fx = fx; _out = output; }
 
+    /// <summary><see cref="CrashAgreementTests.OnEveryDump"/> over the dumps whose run has crash's <paramref name="crashFile"/>.</summary>
     internal static void OnEveryDump(FixtureDumps fx, ITestOutputHelper output, string what, string crashFile, Func<FixtureDump, string, List<string>> check)
-    {
-        var dumps = fx.WithReference.Where(d => fx.HasCrashText(d, crashFile)).ToList();
-        Assert.NotEmpty(dumps);
-        var all = new List<string>();
-        foreach (var d in dumps)
-        {
-            List<string> diffs;
-            try { diffs = check(d, fx.CrashText(d, crashFile)); }
-            catch (KdumpException ex) { diffs = new() { $"{ex.ErrorId}: {ex.Message}" }; }
-            if (d.DropsPages is not null && diffs.Count > 0)
-            {
-                // the producer dropped pages the kernel uses (crash ran on a complete dump of the capture): the
-                // answer cannot agree, but it must say what is missing
-                bool reported = diffs.Any(CrashAgreementTests.Reports);
-                output.WriteLine($"{what} {d.Id} (drops pages: {d.DropsPages}): {diffs.Count} differences, {(reported ? "the missing pages are reported" : "NOT REPORTED")}");
-                if (!reported) all.AddRange(diffs.Select(x => $"{d.Id} (drops pages, silently): {x}"));
-                continue;
-            }
-            output.WriteLine($"{what} {d.Id} ({d.Format} {d.Compression} level {d.DumpLevel}, run {d.Run}): {(diffs.Count == 0 ? "agrees" : diffs.Count + " differences")}");
-            all.AddRange(diffs.Select(x => $"{d.Id}: {x}"));
-        }
-        foreach (var x in all.Take(200)) output.WriteLine(x);
-        Assert.True(all.Count == 0, $"{all.Count} differences; first: {string.Join(" | ", all.Take(6))}");
-    }
+        => CrashAgreementTests.OnEveryDump(output, what, fx.WithReference.Where(d => fx.HasCrashText(d, crashFile)).ToList(),
+            d => check(d, fx.CrashText(d, crashFile)));
 
     private static ulong Hex(string s) => ulong.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
